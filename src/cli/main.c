@@ -1,0 +1,341 @@
+/* xmrisk — command-line front end.
+ *
+ *   xmrisk run MODEL [--paths N] [--seed S] [--threads T] [--out DIR] [--quiet]
+ *   xmrisk check MODEL
+ *
+ * Exit status (shared/spec/interface.md): 0 success, 1 a failure while running, 2 a usage or
+ * model error. Every error is one line on standard error.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gsl/gsl_errno.h>
+
+#include "xmrisk/model.h"
+#include "xmrisk/report.h"
+#include "xmrisk/sim.h"
+
+#define XM_CLI_VERSION "0.1.0"
+
+static volatile sig_atomic_t g_stop = 0;  /* set by SIGINT/SIGTERM; read by the workers */
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+static const char usage_text[] =
+    "usage: xmrisk run MODEL [--paths N] [--seed S] [--threads T] [--out DIR] [--quiet]\n"
+    "       xmrisk check MODEL\n"
+    "       xmrisk --version | --help\n"
+    "\n"
+    "  run     simulate MODEL's paths; write DIR/summary.json and DIR/paths.csv\n"
+    "          (DIR defaults to results/<model name>) and print a summary\n"
+    "  check   validate MODEL and print it resolved (defaults, correlation, Cholesky)\n"
+    "\n"
+    "exit status: 0 success, 1 failure while running, 2 usage or model error\n";
+
+static int usage_error(const char *fmt, ...) XM_PRINTF(1, 2);
+
+static int usage_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("xmrisk: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputs(" (see xmrisk --help)\n", stderr);
+    va_end(ap);
+    return 2;
+}
+
+/* Strict unsigned parse: digits only, no sign, no overflow. */
+static int parse_u64(const char *s, uint64_t *out)
+{
+    if (s == NULL || *s < '0' || *s > '9')
+        return -1;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+typedef struct {
+    const char *model_path;
+    const char *out_dir;
+    uint64_t paths, seed;
+    int has_paths, has_seed, quiet;
+    int threads;
+} run_args;
+
+static int parse_value_flag(const char *flag, const char *value, run_args *a)
+{
+    uint64_t v;
+    if (value == NULL)
+        return usage_error("%s needs a value", flag);
+    if (strcmp(flag, "--out") == 0) {
+        a->out_dir = value;
+        return 0;
+    }
+    if (parse_u64(value, &v) != 0)
+        return usage_error("expected a non-negative integer, got '%s'", value);
+    if (strcmp(flag, "--paths") == 0) {
+        if (v == 0)
+            return usage_error("%s: expected at least 1 path", flag);
+        a->paths = v;
+        a->has_paths = 1;
+    } else if (strcmp(flag, "--seed") == 0) {
+        a->seed = v;
+        a->has_seed = 1;
+    } else {  /* --threads */
+        if (v == 0 || v > 4096)
+            return usage_error("%s: expected 1 to 4096 threads", flag);
+        a->threads = (int)v;
+    }
+    return 0;
+}
+
+static int parse_run_args(int argc, char **argv, run_args *a)
+{
+    memset(a, 0, sizeof *a);
+    for (int i = 2; i < argc; i++) {
+        const char *arg = argv[i];
+        if (strcmp(arg, "--quiet") == 0) {
+            a->quiet = 1;
+        } else if (strcmp(arg, "--paths") == 0 || strcmp(arg, "--seed") == 0 ||
+                   strcmp(arg, "--threads") == 0 || strcmp(arg, "--out") == 0) {
+            int rc = parse_value_flag(arg, i + 1 < argc ? argv[i + 1] : NULL, a);
+            if (rc != 0)
+                return rc;
+            i++;
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            return usage_error("unknown option '%s'", arg);
+        } else if (a->model_path == NULL) {
+            a->model_path = arg;
+        } else {
+            return usage_error("unexpected argument '%s'", arg);
+        }
+    }
+    if (a->model_path == NULL)
+        return usage_error("%s: a MODEL file is required", "run");
+    return 0;
+}
+
+/* ---- progress bar on a terminal ---- */
+
+typedef struct {
+    double t0, last;
+} progress_state;
+
+static double mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void progress_bar(void *ctx, uint64_t done, uint64_t total)
+{
+    progress_state *ps = ctx;
+    double now = mono_now();
+    if (now - ps->last < 0.2 && done < total)
+        return;
+    ps->last = now;
+    double frac = (double)done / (double)total, el = now - ps->t0;
+    double rate = el > 0 ? done / el : 0.0, left = rate > 0 ? (total - done) / rate : 0.0;
+    int width = 30, fill = (int)(frac * width);
+    fprintf(stderr, "\r[%.*s%*s] %5.1f%%  %.0f paths/s  %.0f s left ", fill,
+            "##############################", width - fill, "", 100 * frac, rate, left);
+    if (done == total)
+        fputc('\n', stderr);
+    fflush(stderr);
+}
+
+static void install_signal_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static int fail(const xm_error *err)
+{
+    fprintf(stderr, "xmrisk: %s\n", err->msg);
+    return xm_status_exit_code(err->status);
+}
+
+/* A model that cannot be loaded, unreadable file included, is the user's input: exit 2. */
+static int fail_model(const xm_error *err)
+{
+    fprintf(stderr, "xmrisk: %s\n", err->msg);
+    return 2;
+}
+
+/* results/<name> with the name reduced to [A-Za-z0-9._-] and no leading dot, so that a
+ * model's free-text name can never point outside results/. */
+static void default_out_dir(const char *name, char *dir, size_t size)
+{
+    char safe[256];
+    size_t k = 0;
+    for (const char *c = name; *c && k + 1 < sizeof safe; c++) {
+        int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+                 (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || (*c == '.' && k > 0);
+        safe[k++] = ok ? *c : '_';
+    }
+    safe[k] = '\0';
+    snprintf(dir, size, "results/%s", k ? safe : "model");
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    run_args a;
+    int rc = parse_run_args(argc, argv, &a);
+    if (rc != 0)
+        return rc;
+    xm_error err;
+    xm_error_clear(&err);
+    xm_model *model = xm_model_load(a.model_path, &err);
+    if (model == NULL)
+        return fail_model(&err);
+    char dir[4096];
+    if (a.out_dir != NULL)
+        snprintf(dir, sizeof dir, "%s", a.out_dir);
+    else
+        default_out_dir(model->name, dir, sizeof dir);
+
+    progress_state ps = {mono_now(), 0.0};
+    xm_sim_opts opts = {
+        .paths = a.has_paths ? a.paths : model->paths,
+        .seed = a.has_seed ? a.seed : model->seed,
+        .threads = a.threads,
+        .progress = (!a.quiet && isatty(STDERR_FILENO)) ? progress_bar : NULL,
+        .progress_ctx = &ps,
+        .stop = &g_stop,
+    };
+    install_signal_handlers();
+    xm_sim_result *r = NULL;
+    xm_summary *s = NULL;
+    xm_status st = xm_sim_run(model, &opts, &r, &err);
+    if (st == XM_EINTR)
+        fprintf(stderr, "\nxmrisk: %s; nothing written\n", err.msg);
+    else if (st == XM_OK && (s = xm_summary_compute(model, r, &err)) == NULL)
+        st = err.status;
+    if (st == XM_OK)
+        st = xm_report_write(dir, model, r, s, &err);
+    if (st == XM_OK && !a.quiet) {
+        xm_report_print(stdout, model, r, s);
+        printf("\nresults: %s/summary.json, %s/paths.csv\n", dir, dir);
+    }
+    rc = st == XM_OK ? 0 : st == XM_EINTR ? 1 : fail(&err);
+    xm_summary_free(s);
+    xm_sim_result_free(r);
+    xm_model_free(model);
+    return rc;
+}
+
+/* ---- check ---- */
+
+static void print_matrix(const char *title, const double *a, size_t n)
+{
+    printf("%s:\n", title);
+    for (size_t i = 0; i < n; i++) {
+        printf("  - [");
+        for (size_t j = 0; j < n; j++)
+            printf("%s%.6f", j ? ", " : "", a[i * n + j]);
+        printf("]\n");
+    }
+}
+
+static void print_impact(const xm_impact *im)
+{
+    if (im->model == XM_IMPACT_LINEAR)
+        printf(", impact: {model: linear, depth_1pct_usd: %g", im->depth_1pct_usd);
+    else if (im->model == XM_IMPACT_SQRT)
+        printf(", impact: {model: sqrt, daily_volume_usd: %g, y: %g", im->daily_volume_usd, im->y);
+    else
+        return;
+    if (isinf(im->half_life_minutes))
+        printf(", half_life_minutes: .inf}");
+    else
+        printf(", half_life_minutes: %g}", im->half_life_minutes);
+}
+
+static void print_model(const xm_model *m)
+{
+    const xm_market *mk = &m->market;
+    printf("# resolved model from %s (all defaults applied)\n", m->path);
+    printf("name: %s\nseed: %" PRIu64 "\npaths: %" PRIu64 "\n", m->name, m->seed, m->paths);
+    printf("horizon_days: %g\nsteps: %u    # dt = %g minutes, tau = %.6g years\n",
+           m->horizon_days, m->steps, m->horizon_days * 1440.0 / m->steps, xm_model_tau(m));
+    printf("market:\n  process: %s\n", xm_process_name(mk->process));
+    if (mk->process == XM_PROCESS_STUDENT_T)
+        printf("  dof: %g\n", mk->dof);
+    if (mk->jumps.enabled)
+        printf("  jumps: {rate_per_year: %g, mean: %g, stdev: %g}\n", mk->jumps.rate_per_year,
+               mk->jumps.mean, mk->jumps.stdev);
+    printf("  assets:\n");
+    for (size_t i = 0; i < mk->n; i++) {
+        const xm_asset *a = &mk->assets[i];
+        printf("    - {symbol: %s, price: %g, vol: %g, drift: %g, jump_beta: %g", a->symbol,
+               a->price, a->vol, a->drift, a->jump_beta);
+        print_impact(&a->impact);
+        printf("}\n");
+    }
+    printf("  # smallest eigenvalue of the given correlation: %.6g%s\n", mk->corr_min_eigen,
+           mk->corr_repaired ? " (not positive definite: repaired, Higham 2002)" : "");
+    if (mk->corr_repaired)
+        printf("  # repair: max |change| %.6g, Frobenius %.6g\n", mk->corr_repair_max_abs_change,
+               mk->corr_repair_frobenius);
+    print_matrix("  correlation", mk->corr, mk->n);
+    print_matrix("  # cholesky L (lower)", mk->chol, mk->n);
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    if (argc != 3)
+        return usage_error("%s: expected exactly one MODEL file", "check");
+    xm_error err;
+    xm_error_clear(&err);
+    xm_model *model = xm_model_load(argv[2], &err);
+    if (model == NULL)
+        return fail_model(&err);
+    print_model(model);
+    xm_model_free(model);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    /* GSL's default handler aborts; the library reports its own errors instead. */
+    gsl_set_error_handler_off();
+    if (argc < 2)
+        return usage_error("%s", "a command is required: run or check");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0) {
+        printf("xmrisk %s\n", XM_CLI_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc, argv);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc, argv);
+    return usage_error("unknown command '%s' (expected run or check)", cmd);
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# test_cli.sh XMRISK MODELS_DIR DATA_DIR — the command line as users meet it: exit codes,
+# one-line errors, result files written atomically, determinism across thread counts.
+set -u
+xm=$(realpath "$1"); models=$(realpath "$2"); data=$(realpath "$3")/cli
+work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+pass=0; failed=0
+
+ok()  { pass=$((pass + 1)); }
+bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+
+# expect CODE NEEDLE -- CMD...: exit status CODE and NEEDLE on stderr (or stdout for code 0).
+expect() {
+  local code=$1 needle=$2; shift 3
+  local out err rc
+  out=$("$@" 2>"$work/stderr"); rc=$?; err=$(cat "$work/stderr")
+  if [ "$rc" != "$code" ]; then bad "$* -> exit $rc, expected $code ($err)"; return; fi
+  if [ "$code" = 0 ]; then hay=$out; else hay=$err; fi
+  case "$hay" in *"$needle"*) ok ;; *) bad "$* -> '$needle' not in: $hay" ;; esac
+  if [ "$code" != 0 ] && [ "$(printf '%s\n' "$err" | grep -c .)" != 1 ]; then
+    bad "$* -> error is not one line: $err"; fi
+}
+
+expect 2 "a command is required" -- "$xm"
+expect 0 "usage: xmrisk run" -- "$xm" --help
+expect 0 "xmrisk 0." -- "$xm" --version
+expect 2 "unknown command 'frobnicate'" -- "$xm" frobnicate
+expect 2 "a MODEL file is required" -- "$xm" run
+expect 2 "unknown option '--bogus'" -- "$xm" run "$models/default.yaml" --bogus
+expect 2 "expected a non-negative integer, got 'abc'" -- "$xm" run "$models/default.yaml" --paths abc
+expect 2 "expected a non-negative integer, got '-5'" -- "$xm" run "$models/default.yaml" --seed -5
+expect 2 "--paths: expected at least 1 path" -- "$xm" run "$models/default.yaml" --paths 0
+expect 2 "--threads: expected 1 to 4096 threads" -- "$xm" run "$models/default.yaml" --threads 0
+expect 2 "--out needs a value" -- "$xm" run "$models/default.yaml" --out
+expect 2 "unexpected argument 'extra'" -- "$xm" run "$models/default.yaml" extra
+expect 2 "check: expected exactly one MODEL file" -- "$xm" check
+expect 2 "nope.yaml: cannot read" -- "$xm" run "$work/nope.yaml"
+expect 2 "bad_vol.yaml:7:" -- "$xm" run "$data/bad_vol.yaml" --out "$work/never"
+expect 2 "market.assets[0].vol" -- "$xm" check "$data/bad_vol.yaml"
+expect 2 "smallest eigenvalue -0.223774" -- "$xm" check "$data/not_pd.yaml"
+expect 0 "repaired" -- "$xm" check "$data/repaired.yaml"
+expect 0 "cholesky" -- "$xm" check "$models/default.yaml"
+[ -e "$work/never" ] && bad "a failed run created its output directory" || ok
+
+# A run writes both files, leaves no temporary file, and prints the summary.
+expect 0 "P(drop >= 10%)" -- "$xm" run "$models/default.yaml" --paths 300 --threads 1 --out "$work/t1"
+for f in summary.json paths.csv; do [ -s "$work/t1/$f" ] && ok || bad "missing $f"; done
+[ -z "$(find "$work/t1" -name '.*tmp*')" ] && ok || bad "temporary files left in $work/t1"
+[ "$(wc -l < "$work/t1/paths.csv")" = 301 ] && ok || bad "paths.csv should have 300 rows"
+
+# Same model, seed and paths on 2 threads: identical results but for timing fields.
+"$xm" run "$models/default.yaml" --paths 300 --threads 2 --out "$work/t2" --quiet || bad "2-thread run"
+strip() { grep -v -e '"elapsed_s"' -e '"threads"' "$1"; }
+cmp -s <(strip "$work/t1/summary.json") <(strip "$work/t2/summary.json") && ok \
+  || bad "summary.json differs between 1 and 2 threads"
+cmp -s "$work/t1/paths.csv" "$work/t2/paths.csv" && ok || bad "paths.csv differs between 1 and 2 threads"
+grep -q '"threads": 2' "$work/t2/summary.json" && ok || bad "threads field"
+
+# --seed changes the result; --quiet prints nothing.
+out=$("$xm" run "$models/default.yaml" --paths 300 --seed 1 --out "$work/s1" --quiet)
+[ -z "$out" ] && ok || bad "--quiet printed: $out"
+cmp -s "$work/t1/paths.csv" "$work/s1/paths.csv" && bad "--seed had no effect" || ok
+
+# An output directory that cannot be created: exit 1, nothing written.
+touch "$work/afile"
+expect 1 "cannot create directory" -- "$xm" run "$models/default.yaml" --paths 50 --out "$work/afile/sub" --quiet
+
+# The default output directory is results/<name>, and a name cannot climb out of results/.
+mkdir -p "$work/cwd"
+sed 's/^name: repaired/name: "..\/escape"/' "$data/repaired.yaml" > "$work/escape.yaml"
+(cd "$work/cwd" && "$xm" run "$work/escape.yaml" --paths 20 --quiet) || bad "run with a hostile name"
+[ -s "$work/cwd/results/_._escape/summary.json" ] && ok || bad "results/_._escape/summary.json missing"
+[ -e "$work/escape" ] && bad "a model name wrote outside results/" || ok
+
+echo "$pass passed, $failed failed"
+[ "$failed" = 0 ]

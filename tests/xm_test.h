@@ -1,0 +1,49 @@
+/* xm_test.h — what every cmocka test of xmrisk includes: cmocka's required headers in the
+ * required order, and a few helpers for messages and temporary files. */
+#ifndef XM_TEST_H
+#define XM_TEST_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <unistd.h>
+
+#include <cmocka.h>
+
+/* Fail, printing both strings, unless `needle` occurs in `haystack`. */
+#define assert_contains(haystack, needle)                                                  \
+    do {                                                                                   \
+        const char *xm_h_ = (haystack), *xm_n_ = (needle);                                 \
+        if (xm_h_ == NULL || strstr(xm_h_, xm_n_) == NULL)                                 \
+            fail_msg("expected \"%s\" in \"%s\"", xm_n_, xm_h_ ? xm_h_ : "(null)");        \
+    } while (0)
+
+/* |a - b| <= tol, printing the values on failure. */
+#define assert_near(a, b, tol)                                                             \
+    do {                                                                                   \
+        double xm_a_ = (a), xm_b_ = (b), xm_t_ = (tol);                                    \
+        if (!(xm_a_ - xm_b_ <= xm_t_ && xm_b_ - xm_a_ <= xm_t_))                           \
+            fail_msg("%s = %.17g, expected %.17g within %.3g", #a, xm_a_, xm_b_, xm_t_);  \
+    } while (0)
+
+/* Write `text` to a fresh file in a temporary directory; return its path (static buffer
+ * owned by the caller's scope: copy it if two are needed at once). */
+static inline const char *xm_test_write_file(const char *basename, const char *text)
+{
+    static char path[512];
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/xmtest-%ld-%s", dir ? dir : "/tmp", (long)getpid(), basename);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        fail_msg("cannot write %s", path);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+#endif /* XM_TEST_H */
