@@ -38,6 +38,8 @@ static void eig_ws_free(eig_ws *e)
 static xm_status eig_ws_init(eig_ws *e, size_t n, int vectors, xm_error *err)
 {
     memset(e, 0, sizeof *e);
+    if (n == 0)  /* GSL would call its (aborting) error handler on a 0x0 allocation */
+        return xm_error_set(err, XM_ENUMERIC, "correlation: empty (0x0) matrix");
     e->n = n;
     e->a = malloc(n * n * sizeof *e->a);
     e->eval = gsl_vector_alloc(n);

@@ -52,7 +52,7 @@ static xm_status check_correlation_shape(const xm_market *m, const char *where, 
 {
     size_t n = m->n;
     for (size_t i = 0; i < n; i++) {
-        if (fabs(m->corr[i * n + i] - 1.0) > 1e-12)
+        if (!(fabs(m->corr[i * n + i] - 1.0) <= 1e-12))
             return xm_error_set(err, XM_EMODEL, "%s: diagonal entry [%zu][%zu] must be 1, got %g",
                                 where, i, i, m->corr[i * n + i]);
         for (size_t j = 0; j < n; j++) {
@@ -106,6 +106,8 @@ xm_status xm_market_prepare(xm_market *m, const char *where, xm_error *err)
     if (st != XM_OK)
         return xm_error_set(err, st, "%s: %s", where, sub.msg);
     m->corr_repaired = 0;
+    m->corr_repair_max_abs_change = 0.0;
+    m->corr_repair_frobenius = 0.0;
     if (!(m->corr_min_eigen > XM_PD_MIN_EIGEN)) {
         if (!m->corr_repair)
             return xm_error_set(err, XM_EMODEL,

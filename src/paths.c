@@ -8,6 +8,7 @@
 #include <gsl/gsl_randist.h>
 
 #include "xmrisk/rng.h"
+#include "vexp.h"
 
 struct xm_path_ws {
     const xm_market *m;
@@ -149,10 +150,9 @@ void xm_path_step(xm_path_ws *w)
     if (w->process == XM_PROCESS_STUDENT_T)  /* unit-variance t: sqrt((nu - 2) / W) */
         scale = sqrt((w->dof - 2.0) / gsl_ran_chisq(w->r, w->dof));
     double jump = w->jump_mean_step > 0.0 ? draw_jump(w) : 0.0;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++)
         w->log_s[i] += w->drift[i] + w->vol[i] * scale * w->eps[i] + w->beta[i] * jump;
-        w->s[i] = exp(w->log_s[i]);
-    }
+    xm_vexp_array(w->log_s, w->s, n);
 }
 
 const double *xm_path_prices(const xm_path_ws *w) { return w->s; }

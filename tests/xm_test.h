@@ -31,6 +31,18 @@
             fail_msg("%s = %.17g, expected %.17g within %.3g", #a, xm_a_, xm_b_, xm_t_);  \
     } while (0)
 
+/* C = A B^T for n*n row-major matrices (A A^T with b = a): reconstructs L L^T. */
+static inline void xm_test_mul_abt(const double *a, const double *b, size_t n, double *c)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            double s = 0.0;
+            for (size_t k = 0; k < n; k++)
+                s += a[i * n + k] * b[j * n + k];
+            c[i * n + j] = s;
+        }
+}
+
 /* Write `text` to a fresh file in a temporary directory; return its path (static buffer
  * owned by the caller's scope: copy it if two are needed at once). */
 static inline const char *xm_test_write_file(const char *basename, const char *text)
