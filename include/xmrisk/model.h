@@ -9,8 +9,10 @@
 
 #include <stdint.h>
 
+#include "xmrisk/book.h"
 #include "xmrisk/error.h"
 #include "xmrisk/market.h"
+#include "xmrisk/venue.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -24,6 +26,10 @@ typedef struct {
     double horizon_days;      /* H, > 0 */
     uint32_t steps;           /* N, >= 1; a step is dt = H / N days */
     xm_market market;
+    int has_venue;            /* 1 when the file has a `venue:` section */
+    xm_venue venue;           /* venue rules (defaults when has_venue is 0; tiers then empty) */
+    xm_book *book;            /* accounts from `accounts`, `accounts_csv` and `population`, in
+                               * that order; NULL when the file has none */
 } xm_model;
 
 /* Read and validate a model file. Returns a model owned by the caller (free it with
