@@ -87,7 +87,8 @@ static inline int xm_health_liquidatable(xm_health h) { return h.open && h.equit
  * of the unit, close_qty[j] = the signed base quantity traded (-q for a full close; -step q in
  * partial mode, or -q for a position whose notional is below min_partial_notional, or for all
  * positions when E < backstop_ratio * MM). close_qty is indexed by position (n_positions
- * entries); only the unit's entries are written. Returns the number of positions written. */
+ * entries); every entry of the unit is written (0 for a flat position). Returns the number of
+ * non-zero orders. */
 size_t xm_liq_plan(const xm_margin_state *s, size_t account, long position, const double *marks,
                    double *close_qty);
 
@@ -116,7 +117,9 @@ void xm_liq_settle(xm_margin_state *s, size_t account, long position, const doub
  * its asset at which its unit becomes liquidatable (E = MM), every other mark held at
  * `marks`, moving across tiers until the tier of the notional at that price is the one used
  * (Binance's procedure, exchange-mechanics.md a.1). Returns 1 and the price, or 0 when no
- * positive price reaches it (e.g. a fully collateralised short). */
+ * positive price reaches it (e.g. an over-collateralised long, or a unit liquidatable at
+ * every price). Several positions of one cross account in the same asset move together; with
+ * longs and shorts mixed, the root nearest the current mark is returned. */
 int xm_liq_price(const xm_book *book, const xm_venue *venue, size_t position,
                  const double *marks, double *price);
 

@@ -38,7 +38,8 @@ typedef struct {
     double long_share;            /* probability a position is long; default 0.6 */
     double hedged_share;          /* fraction of cross accounts holding a long-short pair in two
                                    * different assets of equal notional; default 0 */
-    double entry_dispersion;      /* log-stdev of entry / start price; default 0.02 */
+    double entry_dispersion;      /* log-stdev of entry / start price; default 0 (every entry
+                                   * at S0, so no account starts liquidatable at S0) */
     char id_prefix[16];           /* account ids are PREFIX + index; default "pop-" */
 } xm_population_params;
 

@@ -19,9 +19,12 @@
 
 #include <gsl/gsl_errno.h>
 
+#include "xmrisk/margin.h"
 #include "xmrisk/model.h"
 #include "xmrisk/report.h"
 #include "xmrisk/sim.h"
+
+#include "liqprice_cmd.h"
 
 #define XM_CLI_VERSION "0.1.0"
 
@@ -36,11 +39,13 @@ static void on_signal(int sig)
 static const char usage_text[] =
     "usage: xmrisk run MODEL [--paths N] [--seed S] [--threads T] [--out DIR] [--quiet]\n"
     "       xmrisk check MODEL\n"
+    "       xmrisk liqprice MODEL\n"
     "       xmrisk --version | --help\n"
     "\n"
     "  run     simulate MODEL's paths; write DIR/summary.json and DIR/paths.csv\n"
     "          (DIR defaults to results/<model name>) and print a summary\n"
-    "  check   validate MODEL and print it resolved (defaults, correlation, Cholesky)\n"
+    "  check   validate MODEL and print it resolved (defaults, correlation, Cholesky, tiers)\n"
+    "  liqprice  today's liquidation price of every position, CSV on stdout\n"
     "\n"
     "exit status: 0 success, 1 failure while running, 2 usage or model error\n";
 
@@ -304,6 +309,71 @@ static void print_model(const xm_model *m)
     print_matrix("  # cholesky L (lower)", mk->chol, mk->n);
 }
 
+static void print_venue(const xm_model *m)
+{
+    const xm_venue *v = &m->venue;
+    printf("venue:\n  insurance_fund_usd: %g\n", v->insurance_fund_usd);
+    printf("  liquidation: {mode: %s, fee_rate: %g, max_rounds: %u",
+           v->mode == XM_LIQ_FULL ? "full" : "partial", v->fee_rate, v->max_rounds);
+    if (v->mode == XM_LIQ_PARTIAL)
+        printf(", step: %g, min_partial_notional_usd: %g, backstop_ratio: %g", v->step,
+               v->min_partial_notional_usd, v->backstop_ratio);
+    printf(", remaining_equity: %s}\n",
+           v->remaining_equity == XM_REMAINING_KEEP ? "keep" : "to_fund");
+    printf("  adl: {ranking: %s}\n  tiers:    # cum derived (model.md \u00a73)\n",
+           xm_adl_ranking_name(v->adl));
+    for (size_t i = 0; i < v->n_assets; i++) {
+        const xm_tier_table *t = &v->tiers[i];
+        if (t->n == 0)
+            continue;
+        printf("    %s:\n", m->market.assets[i].symbol);
+        for (size_t k = 0; k < t->n; k++)
+            printf("      - {cap_usd: %.10g, mmr: %g, max_leverage: %g, cum: %.10g}\n",
+                   t->tier[k].cap_usd, t->tier[k].mmr, t->tier[k].max_leverage, t->tier[k].cum);
+    }
+}
+
+/* Accounts summary, and a warning per unit already liquidatable at the start prices
+ * (model.md §4: there is no check at time 0; such a unit falls at step 1). */
+static void print_accounts(const xm_model *m)
+{
+    const xm_book *b = m->book;
+    size_t iso = 0;
+    for (size_t a = 0; a < b->n_accounts; a++)
+        iso += b->mode[a] == XM_ISOLATED;
+    printf("accounts: %zu (%zu cross, %zu isolated), %zu positions\n", b->n_accounts,
+           b->n_accounts - iso, iso, b->n_positions);
+    double *marks = malloc(m->market.n * sizeof *marks);
+    xm_error err;
+    xm_margin_state *s = marks ? xm_margin_state_alloc(b, &m->venue, &err) : NULL;
+    if (s == NULL) {
+        free(marks);
+        return;
+    }
+    for (size_t i = 0; i < m->market.n; i++)
+        marks[i] = m->market.assets[i].price;
+    size_t warned = 0, total = 0;
+    for (size_t a = 0; a < b->n_accounts; a++) {
+        long lo = b->mode[a] == XM_CROSS ? XM_UNIT_ACCOUNT : (long)b->first[a];
+        long hi = b->mode[a] == XM_CROSS ? XM_UNIT_ACCOUNT : (long)b->first[a + 1] - 1;
+        for (long j = lo; j <= hi; j++) {
+            xm_health h = xm_margin_health(s, a, j, marks);
+            if (!xm_health_liquidatable(h))
+                continue;
+            total++;
+            if (warned++ < 10)
+                fprintf(stderr, "xmrisk: warning: account %s%s is liquidatable at the start prices "
+                                "(equity %.2f <= maintenance %.2f)\n", xm_book_id(b, a),
+                        j == XM_UNIT_ACCOUNT ? "" : " (isolated position)", h.equity, h.mm);
+        }
+    }
+    if (total > 10)
+        fprintf(stderr, "xmrisk: warning: ... %zu units in all are liquidatable at the start prices\n",
+                total);
+    xm_margin_state_free(s);
+    free(marks);
+}
+
 static int cmd_check(int argc, char **argv)
 {
     if (argc != 3)
@@ -314,6 +384,10 @@ static int cmd_check(int argc, char **argv)
     if (model == NULL)
         return fail_model(&err);
     print_model(model);
+    if (model->has_venue)
+        print_venue(model);
+    if (model->book != NULL)
+        print_accounts(model);
     xm_model_free(model);
     return 0;
 }
@@ -323,7 +397,7 @@ int main(int argc, char **argv)
     /* GSL's default handler aborts; the library reports its own errors instead. */
     gsl_set_error_handler_off();
     if (argc < 2)
-        return usage_error("%s", "a command is required: run or check");
+        return usage_error("%s", "a command is required: run, check or liqprice");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);
@@ -337,5 +411,10 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc, argv);
-    return usage_error("unknown command '%s' (expected run or check)", cmd);
+    if (strcmp(cmd, "liqprice") == 0) {
+        if (argc != 3)
+            return usage_error("%s: expected exactly one MODEL file", "liqprice");
+        return xm_cli_liqprice(argv[2]);
+    }
+    return usage_error("unknown command '%s' (expected run, check or liqprice)", cmd);
 }
