@@ -72,5 +72,34 @@ sed 's/^name: repaired/name: "..\/escape"/' "$data/repaired.yaml" > "$work/escap
 [ -s "$work/cwd/results/_._escape/summary.json" ] && ok || bad "results/_._escape/summary.json missing"
 [ -e "$work/escape" ] && bad "a model name wrote outside results/" || ok
 
+# liqprice: CSV on stdout with the documented header; bad accounts are model errors (exit 2,
+# one line naming file, line and key; nothing on stdout).
+margin=$(dirname "$data")/models/margin.yaml
+out=$("$xm" liqprice "$margin") && ok || bad "liqprice on margin.yaml"
+[ "$(printf '%s\n' "$out" | head -1)" = "account_id,asset,qty,entry,mark,liq_price" ] && ok \
+  || bad "liqprice header: $(printf '%s\n' "$out" | head -1)"
+[ "$(printf '%s\n' "$out" | wc -l)" = 6 ] && ok || bad "liqprice should print 5 rows"
+expect 2 "no accounts to price" -- "$xm" liqprice "$models/default.yaml"
+expect 2 "liqprice: expected exactly one MODEL file" -- "$xm" liqprice
+mutate() { sed "$1" "$margin" > "$work/$2.yaml"; }
+mutate 's/{asset: BTC, qty: 1.137, entry: 90412.5}/{asset: XRP, qty: 1.137, entry: 90412.5}/' unknown_asset
+mutate 's/wallet_usd: 10437.25/wallet_usd: -10437.25/' negative_wallet
+mutate 's/{asset: BTC, qty: 1.137, entry: 90412.5}/{asset: BTC, qty: 0, entry: 90412.5}/' zero_qty
+mutate 's/{asset: BTC, qty: 1.137, entry: 90412.5}/{asset: BTC, qty: 113.7, entry: 90412.5}/' beyond_tier
+for case in unknown_asset:accounts[0].positions[0].asset negative_wallet:accounts[0].wallet_usd \
+            zero_qty:accounts[0].positions[0].qty beyond_tier:"last tier cap"; do
+  name=${case%%:*}; needle=${case#*:}
+  expect 2 "$needle" -- "$xm" liqprice "$work/$name.yaml"
+  expect 2 "$name.yaml:" -- "$xm" run "$work/$name.yaml" --paths 10 --out "$work/never-$name"
+  [ -e "$work/never-$name" ] && bad "$name: a failed run wrote output" || ok
+done
+# A malformed CSV row is named by file and line.
+mkdir -p "$work/csv"
+printf 'id,mode,wallet_usd\na1,cross,1000\na2,cross,abc\n' > "$work/csv/acc.csv"
+printf 'account_id,asset,qty,entry,margin_usd\na1,BTC,0.01,90000,\na2,BTC,0.01,90000,\n' > "$work/csv/pos.csv"
+sed -e '/^accounts:/,$d' "$margin" > "$work/csvmodel.yaml"
+echo 'accounts_csv: {accounts: csv/acc.csv, positions: csv/pos.csv}' >> "$work/csvmodel.yaml"
+expect 2 "acc.csv:3: wallet_usd" -- "$xm" liqprice "$work/csvmodel.yaml"
+
 echo "$pass passed, $failed failed"
 [ "$failed" = 0 ]

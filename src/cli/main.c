@@ -243,6 +243,11 @@ static int cmd_run(int argc, char **argv)
         st = xm_report_write(dir, model, r, s, &err);
     if (st == XM_OK && !a.quiet) {
         xm_report_print(stdout, model, r, s);
+        if (model->book != NULL)
+            printf("\nnote: %zu accounts were loaded and validated (see `xmrisk check` and "
+                   "`xmrisk liqprice`);\n      this version reports the market only: "
+                   "liquidations along paths come with the cascade engine\n",
+                   model->book->n_accounts);
         printf("\nresults: %s/summary.json, %s/paths.csv\n", dir, dir);
     }
     rc = st == XM_OK ? 0 : st == XM_EINTR ? 1 : fail(&err);
