@@ -79,7 +79,8 @@ out=$("$xm" liqprice "$margin") && ok || bad "liqprice on margin.yaml"
 [ "$(printf '%s\n' "$out" | head -1)" = "account_id,asset,qty,entry,mark,liq_price" ] && ok \
   || bad "liqprice header: $(printf '%s\n' "$out" | head -1)"
 [ "$(printf '%s\n' "$out" | wc -l)" = 6 ] && ok || bad "liqprice should print 5 rows"
-expect 2 "no accounts to price" -- "$xm" liqprice "$models/default.yaml"
+expect 2 "no accounts to price" -- "$xm" liqprice "$data/repaired.yaml"
+[ "$("$xm" liqprice "$models/default.yaml" | wc -l)" -gt 20000 ] && ok || bad "liqprice on the default population"
 expect 2 "liqprice: expected exactly one MODEL file" -- "$xm" liqprice
 mutate() { sed "$1" "$margin" > "$work/$2.yaml"; }
 mutate 's/{asset: BTC, qty: 1.137, entry: 90412.5}/{asset: XRP, qty: 1.137, entry: 90412.5}/' unknown_asset

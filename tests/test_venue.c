@@ -7,6 +7,9 @@
 
 #include <math.h>
 
+#include <dirent.h>
+
+#include "xmrisk/model.h"
 #include "xmrisk/venue.h"
 
 typedef struct {
@@ -266,10 +269,61 @@ static void test_adl_names(void **state)
     assert_string_equal(xm_adl_ranking_name((xm_adl_ranking)42), "?");
 }
 
+/* MM(N) = N mmr_k - cum_k is continuous at every cap of every tier table bundled in models/
+ * (model.md §3): the left and right formulas agree at each cap to 1e-9 relative. The BTC
+ * table of default.yaml is Binance's early-2025 BTCUSDT ladder, whose published cum column
+ * (exchange-mechanics.md a.1) the derivation must reproduce exactly. */
+static void check_table_continuity(const char *file, const char *sym, const xm_tier_table *t)
+{
+    for (size_t k = 0; k + 1 < t->n; k++) {
+        double cap = t->tier[k].cap_usd;
+        double left = cap * t->tier[k].mmr - t->tier[k].cum;
+        double right = cap * t->tier[k + 1].mmr - t->tier[k + 1].cum;
+        if (fabs(left - right) > 1e-9 * fmax(1.0, fabs(left)))
+            fail_msg("%s %s: MM jumps at cap %g: %.17g vs %.17g", file, sym, cap, left, right);
+    }
+}
+
+static void test_bundled_tables_continuous(void **state)
+{
+    (void)state;
+    DIR *d = opendir(XM_MODELS_DIR);
+    assert_non_null(d);
+    int tables = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0)
+            continue;
+        char path[1024];
+        snprintf(path, sizeof path, "%s/%s", XM_MODELS_DIR, e->d_name);
+        xm_error err;
+        xm_model *m = xm_model_load(path, &err);
+        if (m == NULL)
+            fail_msg("%s", err.msg);
+        for (size_t i = 0; i < m->venue.n_assets; i++)
+            if (m->venue.tiers[i].n > 0) {
+                check_table_continuity(e->d_name, m->market.assets[i].symbol, &m->venue.tiers[i]);
+                tables++;
+            }
+        if (strcmp(e->d_name, "default.yaml") == 0) {
+            static const double cum[12] = {0, 50, 950, 11450, 131450, 481450, 2981450,
+                                           14481450, 26481450, 41481450, 121481450, 421481450};
+            const xm_tier_table *btc = &m->venue.tiers[xm_market_find(&m->market, "BTC")];
+            assert_int_equal(btc->n, 12);
+            for (size_t k = 0; k < 12; k++)
+                assert_near(btc->tier[k].cum, cum[k], 1e-6);
+        }
+        xm_model_free(m);
+    }
+    closedir(d);
+    assert_true(tables >= 4);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_cum_matches_published_tables),
+        cmocka_unit_test(test_bundled_tables_continuous),
         cmocka_unit_test(test_mm_continuous_at_every_cap),
         cmocka_unit_test(test_tier_index_and_mm),
         cmocka_unit_test(test_prepare_errors),
