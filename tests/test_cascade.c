@@ -1,0 +1,2 @@
+#include "xm_test.h"
+int main(void){ return 0; }
