@@ -22,6 +22,7 @@
 #include "xmrisk/margin.h"
 #include "xmrisk/model.h"
 #include "xmrisk/report.h"
+#include "xmrisk/run.h"
 #include "xmrisk/sim.h"
 
 #include "liqprice_cmd.h"
@@ -205,6 +206,52 @@ static void default_out_dir(const char *name, char *dir, size_t size)
     snprintf(dir, size, "results/%s", k ? safe : "model");
 }
 
+/* The main job on a model with accounts: cascades (xmrisk/run.h). */
+static int run_cascades(const xm_model *model, const xm_sim_opts *opts, const char *dir,
+                        int quiet)
+{
+    xm_error err;
+    xm_error_clear(&err);
+    xm_run_result *r = NULL;
+    xm_status st = xm_run_cascades(model, opts, 0, &r, &err);
+    if (st == XM_EINTR)
+        fprintf(stderr, "\nxmrisk: %s; nothing written\n", err.msg);
+    if (st == XM_OK)
+        st = xm_run_report_write(dir, model, r, &err);
+    if (st == XM_OK && !quiet) {
+        xm_run_report_print(stdout, model, r);
+        printf("\nresults: %s/summary.json, %s/accounts.csv, %s/paths.csv\n", dir, dir, dir);
+    }
+    int rc = st == XM_OK ? 0 : st == XM_EINTR ? 1 : fail(&err);
+    xm_run_result_free(r);
+    return rc;
+}
+
+/* A model without accounts: the market alone (xmrisk/sim.h, xmrisk/report.h). */
+static int run_market(const xm_model *model, const xm_sim_opts *opts, const char *dir,
+                      int quiet)
+{
+    xm_error err;
+    xm_error_clear(&err);
+    xm_sim_result *r = NULL;
+    xm_summary *s = NULL;
+    xm_status st = xm_sim_run(model, opts, &r, &err);
+    if (st == XM_EINTR)
+        fprintf(stderr, "\nxmrisk: %s; nothing written\n", err.msg);
+    else if (st == XM_OK && (s = xm_summary_compute(model, r, &err)) == NULL)
+        st = err.status;
+    if (st == XM_OK)
+        st = xm_report_write(dir, model, r, s, &err);
+    if (st == XM_OK && !quiet) {
+        xm_report_print(stdout, model, r, s);
+        printf("\nresults: %s/summary.json, %s/paths.csv\n", dir, dir);
+    }
+    int rc = st == XM_OK ? 0 : st == XM_EINTR ? 1 : fail(&err);
+    xm_summary_free(s);
+    xm_sim_result_free(r);
+    return rc;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     run_args a;
@@ -232,27 +279,10 @@ static int cmd_run(int argc, char **argv)
         .stop = &g_stop,
     };
     install_signal_handlers();
-    xm_sim_result *r = NULL;
-    xm_summary *s = NULL;
-    xm_status st = xm_sim_run(model, &opts, &r, &err);
-    if (st == XM_EINTR)
-        fprintf(stderr, "\nxmrisk: %s; nothing written\n", err.msg);
-    else if (st == XM_OK && (s = xm_summary_compute(model, r, &err)) == NULL)
-        st = err.status;
-    if (st == XM_OK)
-        st = xm_report_write(dir, model, r, s, &err);
-    if (st == XM_OK && !a.quiet) {
-        xm_report_print(stdout, model, r, s);
-        if (model->book != NULL)
-            printf("\nnote: %zu accounts were loaded and validated (see `xmrisk check` and "
-                   "`xmrisk liqprice`);\n      this version reports the market only: "
-                   "liquidations along paths come with the cascade engine\n",
-                   model->book->n_accounts);
-        printf("\nresults: %s/summary.json, %s/paths.csv\n", dir, dir);
-    }
-    rc = st == XM_OK ? 0 : st == XM_EINTR ? 1 : fail(&err);
-    xm_summary_free(s);
-    xm_sim_result_free(r);
+    if (model->book != NULL)
+        rc = run_cascades(model, &opts, dir, a.quiet);
+    else
+        rc = run_market(model, &opts, dir, a.quiet);
     xm_model_free(model);
     return rc;
 }
