@@ -43,21 +43,23 @@ expect 0 "cholesky" -- "$xm" check "$models/default.yaml"
 [ -e "$work/never" ] && bad "a failed run created its output directory" || ok
 
 # A run writes both files, leaves no temporary file, and prints the summary.
-expect 0 "P(drop >= 10%)" -- "$xm" run "$models/default.yaml" --paths 300 --threads 1 --out "$work/t1"
-for f in summary.json paths.csv; do [ -s "$work/t1/$f" ] && ok || bad "missing $f"; done
+expect 0 "any liquidation" -- "$xm" run "$models/default.yaml" --paths 100 --threads 1 --out "$work/t1"
+for f in summary.json accounts.csv paths.csv; do [ -s "$work/t1/$f" ] && ok || bad "missing $f"; done
+[ "$(wc -l < "$work/t1/accounts.csv")" = 20001 ] && ok || bad "accounts.csv should have 20000 rows"
 [ -z "$(find "$work/t1" -name '.*tmp*')" ] && ok || bad "temporary files left in $work/t1"
-[ "$(wc -l < "$work/t1/paths.csv")" = 301 ] && ok || bad "paths.csv should have 300 rows"
+[ "$(wc -l < "$work/t1/paths.csv")" = 101 ] && ok || bad "paths.csv should have 100 rows"
 
 # Same model, seed and paths on 2 threads: identical results but for timing fields.
-"$xm" run "$models/default.yaml" --paths 300 --threads 2 --out "$work/t2" --quiet || bad "2-thread run"
+"$xm" run "$models/default.yaml" --paths 100 --threads 2 --out "$work/t2" --quiet || bad "2-thread run"
 strip() { grep -v -e '"elapsed_s"' -e '"threads"' "$1"; }
 cmp -s <(strip "$work/t1/summary.json") <(strip "$work/t2/summary.json") && ok \
   || bad "summary.json differs between 1 and 2 threads"
 cmp -s "$work/t1/paths.csv" "$work/t2/paths.csv" && ok || bad "paths.csv differs between 1 and 2 threads"
+cmp -s "$work/t1/accounts.csv" "$work/t2/accounts.csv" && ok || bad "accounts.csv differs between 1 and 2 threads"
 grep -q '"threads": 2' "$work/t2/summary.json" && ok || bad "threads field"
 
 # --seed changes the result; --quiet prints nothing.
-out=$("$xm" run "$models/default.yaml" --paths 300 --seed 1 --out "$work/s1" --quiet)
+out=$("$xm" run "$models/default.yaml" --paths 100 --seed 1 --out "$work/s1" --quiet)
 [ -z "$out" ] && ok || bad "--quiet printed: $out"
 cmp -s "$work/t1/paths.csv" "$work/s1/paths.csv" && bad "--seed had no effect" || ok
 
