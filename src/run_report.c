@@ -570,10 +570,15 @@ static const char *fmt_amount(char *buf, size_t len, double v, const char *unit)
     return buf;
 }
 
+/* Enough decimals that a value near 0% or 100% is not shown as exactly 0 or 100. */
 static const char *fmt_pct(char *buf, size_t len, double p)
 {
     double x = 100.0 * p;
-    if (x == 0.0 || x >= 10.0)
+    if (x < 100.0 && x >= 99.9)
+        snprintf(buf, len, "%.3f%%", x);
+    else if (x < 99.9 && x >= 99.0)
+        snprintf(buf, len, "%.2f%%", x);
+    else if (x == 0.0 || x >= 10.0)
         snprintf(buf, len, "%.1f%%", x);
     else if (x >= 0.1)
         snprintf(buf, len, "%.2f%%", x);

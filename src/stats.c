@@ -61,6 +61,7 @@ void xm_stats_wilson(uint64_t k, uint64_t n, double z, double *lo, double *hi)
     double denom = 1.0 + z2 / nn;
     double centre = (p + z2 / (2.0 * nn)) / denom;
     double half = z * sqrt(p * (1.0 - p) / nn + z2 / (4.0 * nn * nn)) / denom;
-    *lo = fmax(0.0, centre - half);
-    *hi = fmin(1.0, centre + half);
+    /* The closed form gives 0 and 1 at k = 0 and k = n; say so exactly, not to rounding. */
+    *lo = k == 0 ? 0.0 : fmax(0.0, centre - half);
+    *hi = k == n ? 1.0 : fmin(1.0, centre + half);
 }
