@@ -425,10 +425,14 @@ static size_t due_units(xm_cascade_ws *w)
         bucket bk = w->buckets[k];
         const double *snap = w->snaps + bk.snap * w->n;
         double dev = 0.0;
-        for (size_t i = 0; i < w->n; i++)
-            dev = fmax(dev, fabs(w->logm[i] - snap[i]));
-        if (isnan(dev))
-            dev = INFINITY;  /* a non-positive price (bachelier): check everything */
+        for (size_t i = 0; i < w->n; i++) {
+            double d = fabs(w->logm[i] - snap[i]);
+            if (isnan(d)) {  /* a non-positive price (bachelier): check everything */
+                dev = INFINITY;
+                break;
+            }
+            dev = fmax(dev, d);
+        }
         while (bk.head < bk.end && w->pool[bk.head].l <= dev)
             w->check[nc++] = w->pool[bk.head++].u;
         if (bk.head < bk.end)
@@ -669,7 +673,7 @@ static void finish_path(xm_cascade_ws *w, xm_path_metrics *pm, xm_cascade_acc *a
         double loss = w->eq0[a] - account_equity(w->ms, a, w->marks);
         acc->liq_paths[a]++;
         acc->first_step_sum[a] += w->acct_first[a];
-        acc->loss_micro[a] += (__int128)llround(loss * 1e6);
+        acc->loss_micro[a] += (__int128)round(loss * 1e6);  /* exact up to 2^53 micro-USD */
     }
 }
 

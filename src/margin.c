@@ -414,7 +414,7 @@ static void cover_deficit(xm_margin_state *s, size_t account, unit_span u, const
     l->fund_paid += paid;
     double covered = 0.0;
     if (rest > 0.0 && s->venue->adl != XM_ADL_NONE)
-        covered = adl_cover(s, account, u, exec, marks, rest);
+        covered = fmin(adl_cover(s, account, u, exec, marks, rest), rest);  /* share rounding */
     l->adl_covered += covered;
     l->socialized += rest - covered;
     r->deficit = deficit;

@@ -26,7 +26,7 @@ typedef struct {
     xm_cascade_acc *acc;          /* per-account sums and cascade histogram, all paths */
 } xm_run_result;
 
-/* Run model->paths (or opts->paths) paths of a model with accounts (model->book != NULL)
+/* Run opts->paths (>= 1) paths of a model with accounts (model->book != NULL)
  * on opts->threads threads (0: all). `naive` selects the reference engine (every unit checked
  * every round). XM_EINTR when opts->stop was raised (*out then holds what finished). */
 xm_status xm_run_cascades(const xm_model *model, const xm_sim_opts *opts, int naive,
