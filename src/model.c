@@ -807,101 +807,97 @@ static xm_status load_lognormal(const xy_ctx *c, const xy_node *parent, const xy
     return XM_OK;
 }
 
-static xm_status load_population_params(const xy_ctx *c, const xy_node *n, const xy_path *p,
-                                        const xm_model *model, xm_population_params *pp)
+/* population.assets_per_account: {min, max}, 1 <= min <= max <= n. */
+static xm_status load_assets_per_account(const xy_ctx *c, const xy_node *n, const xy_path *p,
+                                         size_t n_assets, xm_population_params *pp)
+{
+    xy_node *an = xy_map_get(n, "assets_per_account");
+    if (an == NULL)
+        return XM_OK;
+    char got[128];
+    xy_path ap = XY_KEY(p, "assets_per_account");
+    uint64_t lo = pp->assets_min, hi = pp->assets_max;
+    xm_status s = xy_check_mapping(c, an, &ap, "a mapping {min, max}", min_max_keys, NULL);
+    if (s == XM_OK)
+        s = xy_get_uint(c, an, &ap, "min", 0, 1, n_assets, &lo);
+    if (s == XM_OK)
+        s = xy_get_uint(c, an, &ap, "max", 0, 1, n_assets, &hi);
+    if (s != XM_OK)
+        return s;
+    if (lo > hi) {
+        const xy_node *xn = xy_map_get(an, "max");
+        const char *k = xn ? "max" : "min";
+        xy_path kp = XY_KEY(&ap, k);
+        const xy_node *kn = xy_map_get(an, k);
+        if (xn != NULL)
+            return xy_fail(c, kn, &kp, "expected an integer >= min (%llu), got %s",
+                           (unsigned long long)lo, xy_describe(kn, got, sizeof got));
+        return xy_fail(c, kn, &kp, "expected an integer <= max (%llu, the default), got %s",
+                       (unsigned long long)hi, xy_describe(kn, got, sizeof got));
+    }
+    pp->assets_min = (uint32_t)lo;
+    pp->assets_max = (uint32_t)hi;
+    return XM_OK;
+}
+
+/* population.asset_weights: {SYM: w >= 0}; assets left out get 0; some weight > 0. */
+static xm_status load_asset_weights(const xy_ctx *c, const xy_node *wn, const xy_path *p,
+                                    const xm_market *m, xm_population_params *pp)
+{
+    xy_path wp = XY_KEY(p, "asset_weights");
+    xm_status s = xy_check_mapping(c, wn, &wp, "a mapping of asset symbol to weight", NULL, NULL);
+    if (s != XM_OK)
+        return s;
+    for (size_t i = 0; i < pp->n_assets; i++)
+        pp->asset_weight[i] = 0.0; /* assets left out are not drawn */
+    double sum = 0.0;
+    for (size_t i = 0; i < wn->count; i++) {
+        const xy_node *k = wn->items[2 * i];
+        xy_path kp = XY_KEY(&wp, k->text);
+        long a = xm_market_find(m, k->text);
+        if (a < 0)
+            return unknown_symbol(c, k, &kp, m);
+        s = xy_number(c, wn->items[2 * i + 1], &kp, &R_NONNEG, &pp->asset_weight[a]);
+        if (s != XM_OK)
+            return s;
+        sum += pp->asset_weight[a];
+    }
+    if (!(sum > 0.0))
+        return xy_fail(c, wn, &wp, "expected at least one weight > 0, got %s",
+                       wn->count ? "none" : "an empty mapping");
+    return XM_OK;
+}
+
+/* population.id_prefix: an id-safe string (xm_account_id_problem). */
+static xm_status load_id_prefix(const xy_ctx *c, const xy_node *n, const xy_path *p,
+                                xm_population_params *pp)
+{
+    const char *prefix = NULL;
+    xm_status s = xy_get_string(c, n, p, "id_prefix", 0, sizeof pp->id_prefix - 1, &prefix);
+    if (s != XM_OK || prefix == NULL)
+        return s;
+    char got[128];
+    const xy_node *in = xy_map_get(n, "id_prefix");
+    xy_path ip = XY_KEY(p, "id_prefix");
+    const char *problem = xm_account_id_problem(prefix, in->len);
+    if (problem != NULL)
+        return xy_fail(c, in, &ip,
+                       "expected an id prefix without control characters, commas or double "
+                       "quotes, got %s (%s)",
+                       xy_describe(in, got, sizeof got), problem);
+    memcpy(pp->id_prefix, prefix, in->len + 1);
+    return XM_OK;
+}
+
+/* The generator draws only assets with a weight > 0 and a tier table (population.c). Here: a
+ * weight given explicitly to an asset without tiers is an error, and something must be
+ * drawable (two assets for hedged pairs). */
+static xm_status check_drawable(const xy_ctx *c, const xy_node *n, const xy_node *wn,
+                                const xy_path *p, const xm_model *model,
+                                const xm_population_params *pp)
 {
     const xm_market *m = &model->market;
     char got[128];
-    uint64_t count = 0;
-    xm_status s = xy_get_uint(c, n, p, "accounts", 1, 1, UINT32_MAX - 2, &count);
-    if (s == XM_OK)
-        s = xy_get_number(c, n, p, "isolated_share", 0, &R_UNIT, &pp->isolated_share);
-    if (s != XM_OK)
-        return s;
-    pp->accounts = count;
-
-    xy_node *an = xy_map_get(n, "assets_per_account");
-    if (an != NULL) {
-        xy_path ap = XY_KEY(p, "assets_per_account");
-        uint64_t lo = pp->assets_min, hi = pp->assets_max;
-        s = xy_check_mapping(c, an, &ap, "a mapping {min, max}", min_max_keys, NULL);
-        if (s == XM_OK)
-            s = xy_get_uint(c, an, &ap, "min", 0, 1, m->n, &lo);
-        if (s == XM_OK)
-            s = xy_get_uint(c, an, &ap, "max", 0, 1, m->n, &hi);
-        if (s != XM_OK)
-            return s;
-        if (lo > hi) {
-            const xy_node *xn = xy_map_get(an, "max");
-            const char *k = xn ? "max" : "min";
-            xy_path kp = XY_KEY(&ap, k);
-            const xy_node *kn = xy_map_get(an, k);
-            if (xn != NULL)
-                return xy_fail(c, kn, &kp, "expected an integer >= min (%llu), got %s",
-                               (unsigned long long)lo, xy_describe(kn, got, sizeof got));
-            return xy_fail(c, kn, &kp, "expected an integer <= max (%llu, the default), got %s",
-                           (unsigned long long)hi, xy_describe(kn, got, sizeof got));
-        }
-        pp->assets_min = (uint32_t)lo;
-        pp->assets_max = (uint32_t)hi;
-    }
-
-    xy_node *wn = xy_map_get(n, "asset_weights");
-    if (wn != NULL) {
-        xy_path wp = XY_KEY(p, "asset_weights");
-        s = xy_check_mapping(c, wn, &wp, "a mapping of asset symbol to weight", NULL, NULL);
-        if (s != XM_OK)
-            return s;
-        for (size_t i = 0; i < pp->n_assets; i++)
-            pp->asset_weight[i] = 0.0; /* assets left out are not drawn */
-        double sum = 0.0;
-        for (size_t i = 0; i < wn->count; i++) {
-            const xy_node *k = wn->items[2 * i];
-            xy_path kp = XY_KEY(&wp, k->text);
-            long a = xm_market_find(m, k->text);
-            if (a < 0)
-                return unknown_symbol(c, k, &kp, m);
-            s = xy_number(c, wn->items[2 * i + 1], &kp, &R_NONNEG, &pp->asset_weight[a]);
-            if (s != XM_OK)
-                return s;
-            sum += pp->asset_weight[a];
-        }
-        if (!(sum > 0.0))
-            return xy_fail(c, wn, &wp, "expected at least one weight > 0, got %s",
-                           wn->count ? "none" : "an empty mapping");
-    }
-
-    s = load_lognormal(c, n, p, "leverage", &R_LEVERAGE, &pp->leverage);
-    if (s == XM_OK)
-        s = load_lognormal(c, n, p, "notional_usd", &R_POSITIVE, &pp->notional_usd);
-    if (s == XM_OK)
-        s = xy_get_number(c, n, p, "long_share", 0, &R_UNIT, &pp->long_share);
-    if (s == XM_OK)
-        s = xy_get_number(c, n, p, "hedged_share", 0, &R_UNIT, &pp->hedged_share);
-    if (s == XM_OK)
-        s = xy_get_number(c, n, p, "entry_dispersion", 0, &R_NONNEG, &pp->entry_dispersion);
-    if (s != XM_OK)
-        return s;
-
-    const char *prefix = NULL;
-    s = xy_get_string(c, n, p, "id_prefix", 0, sizeof pp->id_prefix - 1, &prefix);
-    if (s != XM_OK)
-        return s;
-    if (prefix != NULL) {
-        const xy_node *in = xy_map_get(n, "id_prefix");
-        xy_path ip = XY_KEY(p, "id_prefix");
-        const char *problem = xm_account_id_problem(prefix, in->len);
-        if (problem != NULL)
-            return xy_fail(c, in, &ip,
-                           "expected an id prefix without control characters, commas or double "
-                           "quotes, got %s (%s)",
-                           xy_describe(in, got, sizeof got), problem);
-        memcpy(pp->id_prefix, prefix, in->len + 1);
-    }
-
-    /* The generator draws only assets with a weight > 0 and a tier table (population.c).
-     * Here: a weight given explicitly to an asset without tiers is an error, and something
-     * must be drawable (two assets for hedged pairs). */
     size_t drawable = 0;
     for (size_t a = 0; a < m->n; a++) {
         if (!(pp->asset_weight[a] > 0.0))
@@ -932,6 +928,37 @@ static xm_status load_population_params(const xy_ctx *c, const xy_node *n, const
                        xy_describe(at, got, sizeof got));
     }
     return XM_OK;
+}
+
+static xm_status load_population_params(const xy_ctx *c, const xy_node *n, const xy_path *p,
+                                        const xm_model *model, xm_population_params *pp)
+{
+    const xm_market *m = &model->market;
+    uint64_t count = 0;
+    xm_status s = xy_get_uint(c, n, p, "accounts", 1, 1, UINT32_MAX - 2, &count);
+    if (s == XM_OK)
+        s = xy_get_number(c, n, p, "isolated_share", 0, &R_UNIT, &pp->isolated_share);
+    if (s == XM_OK)
+        s = load_assets_per_account(c, n, p, m->n, pp);
+    xy_node *wn = xy_map_get(n, "asset_weights");
+    if (s == XM_OK && wn != NULL)
+        s = load_asset_weights(c, wn, p, m, pp);
+    if (s == XM_OK)
+        s = load_lognormal(c, n, p, "leverage", &R_LEVERAGE, &pp->leverage);
+    if (s == XM_OK)
+        s = load_lognormal(c, n, p, "notional_usd", &R_POSITIVE, &pp->notional_usd);
+    if (s == XM_OK)
+        s = xy_get_number(c, n, p, "long_share", 0, &R_UNIT, &pp->long_share);
+    if (s == XM_OK)
+        s = xy_get_number(c, n, p, "hedged_share", 0, &R_UNIT, &pp->hedged_share);
+    if (s == XM_OK)
+        s = xy_get_number(c, n, p, "entry_dispersion", 0, &R_NONNEG, &pp->entry_dispersion);
+    if (s == XM_OK)
+        s = load_id_prefix(c, n, p, pp);
+    if (s != XM_OK)
+        return s;
+    pp->accounts = count;
+    return check_drawable(c, n, wn, p, model, pp);
 }
 
 /* The generator's own messages start with "population: "; the loader puts its position and
