@@ -1,5 +1,6 @@
 /* report.c — statistics over paths, summary.json, paths.csv, human summary. */
 #include "xmrisk/report.h"
+#include "internal.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -70,20 +71,6 @@ xm_summary *xm_summary_compute(const xm_model *model, const xm_sim_result *r, xm
 
 /* ---- summary.json ---- */
 
-static void json_string(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(fp, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(fp, "\\u%04x", c);
-        else
-            fputc(c, fp);
-    }
-    fputc('"', fp);
-}
 
 /* Doubles round-trip exactly with 17 significant digits. */
 static void json_moments(FILE *fp, const xm_moments *m)
@@ -102,7 +89,7 @@ static void json_quantiles(FILE *fp, const double *levels, const double *q, int 
 static void json_asset(FILE *fp, const xm_asset *a, const xm_asset_summary *s, int last)
 {
     fputs("      {\"symbol\": ", fp);
-    json_string(fp, a->symbol);
+    xm_json_string(fp, a->symbol);
     fprintf(fp, ", \"start_price\": %.17g,\n", a->price);
     fputs("       \"horizon_log_return\": {", fp);
     json_moments(fp, &s->ret);
@@ -120,14 +107,14 @@ static void write_summary_json(FILE *fp, const xm_model *m, const xm_sim_result 
                                const xm_summary *s)
 {
     fputs("{\n  \"model\": ", fp);
-    json_string(fp, m->name);
+    xm_json_string(fp, m->name);
     fprintf(fp, ",\n  \"xmrisk_version\": \"%s\",\n", XM_VERSION_STRING);
     fprintf(fp, "  \"seed\": %llu, \"paths\": %llu, \"steps\": %u, \"horizon_days\": %.17g,\n",
             (unsigned long long)r->seed, (unsigned long long)r->paths_done, m->steps,
             m->horizon_days);
     fprintf(fp, "  \"threads\": %d, \"elapsed_s\": %.6f,\n", r->threads, r->elapsed_s);
     fputs("  \"market\": {\n    \"process\": ", fp);
-    json_string(fp, xm_process_name(m->market.process));
+    xm_json_string(fp, xm_process_name(m->market.process));
     fprintf(fp, ",\n    \"correlation_repaired\": %s,\n",
             m->market.corr_repaired ? "true" : "false");
     fputs("    \"jumps_per_path\": {", fp);

@@ -8,12 +8,8 @@
 
 #include <omp.h>
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "internal.h"
+
 
 void xm_run_result_free(xm_run_result *r)
 {
@@ -83,7 +79,7 @@ xm_status xm_run_cascades(const xm_model *model, const xm_sim_opts *opts, int na
     int threads = opts->threads > 0 ? opts->threads : omp_get_max_threads(), failed = 0;
     uint64_t done = 0;
     size_t n = model->market.n;
-    double t0 = now_s();
+    double t0 = xm_now_s();
 #pragma omp parallel num_threads(threads) shared(done, failed)
     {
         thread_ctx t;
@@ -115,7 +111,7 @@ xm_status xm_run_cascades(const xm_model *model, const xm_sim_opts *opts, int na
         xm_cascade_acc_free(t.acc);
         xm_cascade_ws_free(t.ws);
     }
-    r->elapsed_s = now_s() - t0;
+    r->elapsed_s = xm_now_s() - t0;
     r->paths_done = done;
     if (failed) {
         xm_run_result_free(r);

@@ -7,6 +7,7 @@
  * that reaches a writer comes out as JSON null / an empty CSV field.
  */
 #include "xmrisk/run.h"
+#include "internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -239,20 +240,6 @@ static const char *account_id(const xm_model *m, size_t a, char *buf, size_t len
 
 /* ---- writers ---- */
 
-static void json_string(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(fp, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(fp, "\\u%04x", c);
-        else
-            fputc(c, fp);
-    }
-    fputc('"', fp);
-}
 
 /* A JSON number; null for anything non-finite (never expected). */
 static void jnum(FILE *fp, double x)
@@ -349,7 +336,7 @@ static void write_summary_head(FILE *fp, const xm_model *m, const xm_run_result 
                                const run_stats *s)
 {
     fputs("{\n  \"model\": ", fp);
-    json_string(fp, m->name ? m->name : "");
+    xm_json_string(fp, m->name ? m->name : "");
     fprintf(fp, ",\n  \"xmrisk_version\": \"%s\",\n", XM_VERSION_STRING);
     fprintf(fp, "  \"seed\": %llu, \"paths\": %llu, \"paths_requested\": %llu, \"steps\": %u, "
                 "\"horizon_days\": ",
@@ -385,7 +372,7 @@ static void write_summary_head(FILE *fp, const xm_model *m, const xm_run_result 
     fputs("  \"assets\": [", fp);
     for (size_t i = 0; i < s->n_assets; i++) {
         fprintf(fp, "%s\n    {\"symbol\": ", i ? "," : "");
-        json_string(fp, i < m->market.n ? m->market.assets[i].symbol : "?");
+        xm_json_string(fp, i < m->market.n ? m->market.assets[i].symbol : "?");
         fputs(", \"min_mark_ratio\": ", fp);
         json_dist(fp, &s->min_ratio[i], qlow_key);
         fputs(",\n     \"impact_share_at_min\": ", fp);
@@ -414,7 +401,7 @@ static void write_accounts(FILE *js, FILE *csv, const xm_model *m, const xm_run_
         const char *id = account_id(m, a, idbuf, sizeof idbuf);
         if (acc->liq_paths[a] == 0 && acc->loss_micro[a] == 0) {
             fputs(a ? ",\n    {\"id\": " : "\n    {\"id\": ", js);
-            json_string(js, id);
+            xm_json_string(js, id);
             fputs(quiet_js, js);
             csv_string(csv, id);
             fputs(quiet_csv, csv);
@@ -423,7 +410,7 @@ static void write_accounts(FILE *js, FILE *csv, const xm_model *m, const xm_run_
         account_row row = account_at(acc, a, &c);
 
         fputs(a ? ",\n    {\"id\": " : "\n    {\"id\": ", js);
-        json_string(js, id);
+        xm_json_string(js, id);
         fputs(", \"p_liq\": ", js);
         jnum(js, row.p);
         fputs(", \"ci95\": [", js);

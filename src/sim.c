@@ -7,14 +7,10 @@
 
 #include <omp.h>
 
+#include "internal.h"
+
 #include "xmrisk/paths.h"
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
 
 void xm_sim_result_free(xm_sim_result *r)
 {
@@ -93,7 +89,7 @@ xm_status xm_sim_run(const xm_model *model, const xm_sim_opts *opts, xm_sim_resu
     double tau = xm_model_tau(model);
     uint64_t done = 0;
     int failed = 0;
-    double t0 = now_s();
+    double t0 = xm_now_s();
 #pragma omp parallel num_threads(threads) shared(done, failed)
     {
         xm_path_ws *w = xm_path_ws_alloc(&model->market, tau, NULL);
@@ -120,7 +116,7 @@ xm_status xm_sim_run(const xm_model *model, const xm_sim_opts *opts, xm_sim_resu
         }
         xm_path_ws_free(w);
     }
-    r->elapsed_s = now_s() - t0;
+    r->elapsed_s = xm_now_s() - t0;
     r->paths_done = done;
     if (failed) {
         xm_sim_result_free(r);
