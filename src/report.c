@@ -1,12 +1,12 @@
 /* report.c — statistics over paths, summary.json, paths.csv, human summary. */
 #include "xmrisk/report.h"
-#include "internal.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "xmrisk/outfile.h"
+#include "internal.h"
 
 #define XM_VERSION_STRING "0.1.0"
 

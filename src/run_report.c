@@ -7,7 +7,6 @@
  * that reaches a writer comes out as JSON null / an empty CSV field.
  */
 #include "xmrisk/run.h"
-#include "internal.h"
 
 #include <errno.h>
 #include <math.h>
@@ -17,6 +16,7 @@
 
 #include "xmrisk/outfile.h"
 #include "xmrisk/stats.h"
+#include "internal.h"
 
 #define XM_VERSION_STRING "0.1.0"
 
