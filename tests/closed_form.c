@@ -2,6 +2,7 @@
 #include "closed_form.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include <gsl/gsl_cdf.h>
 
@@ -27,6 +28,63 @@ double cf_bm_hit_discrete(double b, double nu, double sigma, double T, double dt
     return cf_bm_hit(b, nu, sigma, T);
 }
 
+double cf_bm_hit_discrete_exact(double b, double nu, double sigma, double T, unsigned m,
+                                int points_per_sd)
+{
+    if (b > 0.0) {   /* up barrier: reflect */
+        b = -b;
+        nu = -nu;
+    }
+    if (b == 0.0)
+        return 1.0;
+    if (points_per_sd < 1)
+        points_per_sd = 20;
+    const double dt = T / m, s = sigma * sqrt(dt), mu = nu * dt, h = s / points_per_sd;
+    const double norm = 0.3989422804014327 / s;   /* 1 / (s sqrt(2 pi)) */
+    /* Grid x_i = b + i h, i = 0 .. n-1 (the killed walk lives above b). */
+    const double top = 12.0 * sigma * sqrt(T) + fabs(nu) * T;
+    const size_t n = (size_t)ceil((top - b) / h) + 1;
+    const long kw = (long)ceil(8.0 * s / h);
+    double *f = malloc(n * sizeof *f), *g = malloc(n * sizeof *g);
+    double *k = malloc((size_t)(2 * kw + 1) * sizeof *k);
+    if (f == NULL || g == NULL || k == NULL) {
+        free(f);
+        free(g);
+        free(k);
+        return -1.0;
+    }
+    for (long j = -kw; j <= kw; j++) {   /* k[j + kw] = density of a step ending j h away */
+        double z = ((double)j * h - mu) / s;
+        k[j + kw] = norm * exp(-0.5 * z * z);
+    }
+    for (size_t i = 0; i < n; i++) {     /* after step 1, from X_0 = 0 */
+        double z = (b + (double)i * h - mu) / s;
+        f[i] = norm * exp(-0.5 * z * z);
+    }
+    for (unsigned step = 1; step < m; step++) {
+        for (size_t i = 0; i < n; i++) {
+            size_t lo = (long)i - kw < 0 ? 0 : i - (size_t)kw;
+            size_t hi = i + (size_t)kw >= n ? n - 1 : i + (size_t)kw;
+            double acc = 0.0;
+            for (size_t j = lo; j <= hi; j++) {
+                double w = (j == 0 || j == n - 1) ? 0.5 : 1.0;   /* trapezoid */
+                acc += w * f[j] * k[(long)i - (long)j + kw];
+            }
+            g[i] = acc * h;
+        }
+        double *t = f;
+        f = g;
+        g = t;
+    }
+    double surv = 0.0;
+    for (size_t i = 0; i < n; i++)
+        surv += ((i == 0 || i == n - 1) ? 0.5 : 1.0) * f[i];
+    free(f);
+    free(g);
+    free(k);
+    return 1.0 - surv * h;
+}
+
 double cf_iso_barrier(double entry, double leverage, double mmr, int is_long)
 {
     /* Long, q = N/e, M = N/L: M + q (B - e) = mmr q B  =>  B = e (1 - 1/L) / (1 - mmr).
@@ -40,6 +98,13 @@ double cf_iso_gbm_liq(double leverage, double mmr, int is_long, double mu, doubl
 {
     double b = log(cf_iso_barrier(1.0, leverage, mmr, is_long));
     return cf_bm_hit_discrete(b, mu - 0.5 * sigma * sigma, sigma, T, dt);
+}
+
+double cf_iso_gbm_liq_exact(double leverage, double mmr, int is_long, double mu, double sigma,
+                            double T, unsigned m)
+{
+    double b = log(cf_iso_barrier(1.0, leverage, mmr, is_long));
+    return cf_bm_hit_discrete_exact(b, mu - 0.5 * sigma * sigma, sigma, T, m, 20);
 }
 
 double cf_pair_h0(const cf_pair *p)
@@ -63,6 +128,14 @@ double cf_pair_cross_liq(const cf_pair *p, double T, double dt)
     if (dt > 0.0)
         h0 += CF_BGK_BETA * sh * sqrt(dt);
     return 2.0 * gsl_cdf_ugaussian_P(-h0 / (sh * sqrt(T)));
+}
+
+double cf_pair_cross_liq_exact(const cf_pair *p, double T, unsigned m)
+{
+    double h0 = cf_pair_h0(p);
+    if (h0 <= 0.0)
+        return 1.0;
+    return cf_bm_hit_discrete_exact(-h0, 0.0, cf_pair_sigma_h(p), T, m, 20);
 }
 
 double cf_binom_se(double p, double n)
