@@ -52,6 +52,17 @@ static void test_long_message_is_cut(void **state)
     assert_int_equal(strlen(err.msg), XM_ERROR_MSG_MAX - 1);
 }
 
+/* A message carrying user input with control characters stays one line (found by fuzz_model:
+ * an accounts_csv path with newlines). */
+static void test_message_is_one_line(void **state)
+{
+    (void)state;
+    xm_error err;
+    xm_error_set(&err, XM_EIO, "%s: cannot read", "dir/a\nb\r\tc\x01.csv");
+    assert_string_equal(err.msg, "dir/a\\nb\\r\\tc\\x01.csv: cannot read");
+    assert_null(strchr(err.msg, '\n'));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -59,6 +70,7 @@ int main(void)
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_set_and_clear),
         cmocka_unit_test(test_long_message_is_cut),
+        cmocka_unit_test(test_message_is_one_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

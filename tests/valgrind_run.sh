@@ -30,7 +30,7 @@ exe="$dir/xmrisk"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/xm_valgrind.XXXXXX")
 trap 'rm -rf -- "$tmp"' EXIT
-vg=(valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,possible
+vg=(valgrind --error-exitcode=99 --leak-check=full "--errors-for-leak-kinds=definite,possible"
     --suppressions=tests/valgrind.supp --num-callers=30)
 status=0
 

@@ -45,7 +45,8 @@ asan="fast_unwind_on_malloc=0:malloc_context_size=12:detect_leaks=1"
 asan="$asan:check_initialization_order=1:strict_string_checks=1:detect_stack_use_after_return=1"
 export ASAN_OPTIONS="$asan:${ASAN_OPTIONS:-}"
 # Known leaks of libfyaml itself, one documented entry each (lsan.supp).
-export LSAN_OPTIONS="suppressions=$(cd "$(dirname "$0")" && pwd)/lsan.supp:${LSAN_OPTIONS:-}"
+here=$(cd "$(dirname "$0")" && pwd)
+export LSAN_OPTIONS="suppressions=$here/lsan.supp:${LSAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 
 args=(-max_total_time="$seconds" -rss_limit_mb=2048 -timeout="${XM_FUZZ_TIMEOUT:-30}"
@@ -54,7 +55,7 @@ if [ -n "$dict" ] && [ -f "$dict" ]; then args+=(-dict="$dict"); fi
 # shellcheck disable=SC2206
 args+=(${XM_FUZZ_ARGS:-})
 
-echo "$name: ${seconds}s on $(ls "$work/corpus" | wc -l) seeds; log $work/fuzz.log"
+echo "$name: ${seconds}s on $(find "$work/corpus" -type f | wc -l) seeds; log $work/fuzz.log"
 rc=0
 "$fuzzer" "${args[@]}" "$work/corpus" </dev/null >"$work/fuzz.log" 2>&1 || rc=$?
 
@@ -62,7 +63,7 @@ rc=0
 grep -E '^#[0-9]+' "$work/fuzz.log" | tail -n 1 || true
 grep -E '^stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)' \
   "$work/fuzz.log" || true
-echo "$name: corpus now $(ls "$work/corpus" | wc -l) inputs"
+echo "$name: corpus now $(find "$work/corpus" -type f | wc -l) inputs"
 
 found=$(ls -A "$work/artifacts")
 if [ "$rc" -ne 0 ] || [ -n "$found" ] ||
