@@ -106,7 +106,7 @@ expect 2 "acc.csv:3: wallet_usd" -- "$xm" liqprice "$work/csvmodel.yaml"
 
 # A tiny file must not be able to ask for unbounded memory (found by fuzz_model).
 expect 2 "population.accounts: expected an integer in [1, 100000000]" -- \
-  "$xm" check "$(dirname "$data")/fuzz/corpus_model/finding_population_huge.yaml"
+  "$xm" check "$(dirname "$(dirname "$data")")/fuzz/corpus_model/finding_population_huge.yaml"
 
 echo "$pass passed, $failed failed"
 [ "$failed" = 0 ]
