@@ -1231,7 +1231,7 @@ static void test_population_errors(void **state)
     EXPECT_ERROR(POPULATION("{isolated_share: 0.2}"),
                  "m.yaml:17:13: population: missing required key 'accounts'");
     EXPECT_ERROR(POPULATION("{accounts: 0}"),
-                 "m.yaml:17:24: population.accounts: expected an integer in [1, 4294967293], got 0");
+                 "m.yaml:17:24: population.accounts: expected an integer in [1, 100000000], got 0");
     EXPECT_ERROR(POPULATION("{accounts: 10, isolated_share: 1.2}"),
                  "m.yaml:17:44: population.isolated_share: expected a number in [0, 1], got 1.2");
     EXPECT_ERROR(POPULATION("{accounts: 10, long_share: -0.1}"),
