@@ -8,8 +8,6 @@
 #include "xmrisk/outfile.h"
 #include "internal.h"
 
-#define XM_VERSION_STRING "0.1.0"
-
 const double xm_return_quantile_levels[XM_RETURN_QUANTILES] = {0.01, 0.05, 0.50, 0.95, 0.99};
 const double xm_drop_quantile_levels[XM_DROP_QUANTILES] = {0.50, 0.90, 0.95, 0.99, 0.999};
 
@@ -108,7 +106,7 @@ static void write_summary_json(FILE *fp, const xm_model *m, const xm_sim_result 
 {
     fputs("{\n  \"model\": ", fp);
     xm_json_string(fp, m->name);
-    fprintf(fp, ",\n  \"xmrisk_version\": \"%s\",\n", XM_VERSION_STRING);
+    fprintf(fp, ",\n  \"xmrisk_version\": \"%s\",\n", XM_VERSION);
     fprintf(fp, "  \"seed\": %llu, \"paths\": %llu, \"steps\": %u, \"horizon_days\": %.17g,\n",
             (unsigned long long)r->seed, (unsigned long long)r->paths_done, m->steps,
             m->horizon_days);

@@ -18,8 +18,6 @@
 #include "xmrisk/stats.h"
 #include "internal.h"
 
-#define XM_VERSION_STRING "0.1.0"
-
 /* ---- per-path metrics ---- */
 
 enum {
@@ -337,7 +335,7 @@ static void write_summary_head(FILE *fp, const xm_model *m, const xm_run_result 
 {
     fputs("{\n  \"model\": ", fp);
     xm_json_string(fp, m->name ? m->name : "");
-    fprintf(fp, ",\n  \"xmrisk_version\": \"%s\",\n", XM_VERSION_STRING);
+    fprintf(fp, ",\n  \"xmrisk_version\": \"%s\",\n", XM_VERSION);
     fprintf(fp, "  \"seed\": %llu, \"paths\": %llu, \"paths_requested\": %llu, \"steps\": %u, "
                 "\"horizon_days\": ",
             (unsigned long long)r->seed, (unsigned long long)r->paths_done,

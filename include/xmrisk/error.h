@@ -22,6 +22,9 @@ extern "C" {
 #define XM_MUST_CHECK
 #endif
 
+/* The library's version, written into every result file and printed by `xmrisk --version`. */
+#define XM_VERSION "0.1.0"
+
 /*   name       exit  meaning */
 #define XM_STATUS_MAP(XX)                                                        \
     XX(OK,       0, "success")                                                   \

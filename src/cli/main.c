@@ -27,8 +27,6 @@
 
 #include "liqprice_cmd.h"
 
-#define XM_CLI_VERSION "0.1.0"
-
 static volatile sig_atomic_t g_stop = 0;  /* set by SIGINT/SIGTERM; read by the workers */
 
 static void on_signal(int sig)
@@ -439,7 +437,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
-        printf("xmrisk %s\n", XM_CLI_VERSION);
+        printf("xmrisk %s\n", XM_VERSION);
         return 0;
     }
     if (strcmp(cmd, "run") == 0)
