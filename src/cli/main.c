@@ -25,6 +25,7 @@
 #include "xmrisk/run.h"
 #include "xmrisk/sim.h"
 
+#include "calibrate_cmd.h"
 #include "liqprice_cmd.h"
 
 static volatile sig_atomic_t g_stop = 0;  /* set by SIGINT/SIGTERM; read by the workers */
@@ -39,12 +40,23 @@ static const char usage_text[] =
     "usage: xmrisk run MODEL [--paths N] [--seed S] [--threads T] [--out DIR] [--quiet]\n"
     "       xmrisk check MODEL\n"
     "       xmrisk liqprice MODEL\n"
+    "       xmrisk calibrate MODEL --asset SYM --target-p-liq A [--side long|short]\n"
+    "              [--notional-usd N] [--mmr R] [--leverage-min L] [--leverage-max L]\n"
+    "       xmrisk calibrate MODEL --metric bad_debt|adl --target-p A [--threshold-usd B]\n"
+    "              [--mmr-tier SYM:K [--mmr-min R] [--mmr-max R]] [--cap-min L] [--cap-max L]\n"
+    "       xmrisk calibrate MODEL --tiers --target-p-liq A [--asset SYM]\n"
+    "              [--notionals N1,N2,...] [--mmr-floor R]\n"
+    "         common: [--paths N] [--seed S] [--threads T] [--horizon-days H]\n"
+    "                 [--precision R] [--confidence C] [--out DIR] [--quiet]\n"
     "       xmrisk --version | --help\n"
     "\n"
     "  run     simulate MODEL's paths; write DIR/summary.json and DIR/paths.csv\n"
     "          (DIR defaults to results/<model name>) and print a summary\n"
     "  check   validate MODEL and print it resolved (defaults, correlation, Cholesky, tiers)\n"
     "  liqprice  today's liquidation price of every position, CSV on stdout\n"
+    "  calibrate the largest leverage (position), leverage cap or smallest tier rate\n"
+    "          (venue) or a tier table meeting a target probability; writes\n"
+    "          DIR/calibration.json (docs/calibrate.md)\n"
     "\n"
     "exit status: 0 success, 1 failure while running, 2 usage or model error\n";
 
@@ -430,7 +442,7 @@ int main(int argc, char **argv)
     /* GSL's default handler aborts; the library reports its own errors instead. */
     gsl_set_error_handler_off();
     if (argc < 2)
-        return usage_error("%s", "a command is required: run, check or liqprice");
+        return usage_error("%s", "a command is required: run, check, liqprice or calibrate");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);
@@ -444,10 +456,12 @@ int main(int argc, char **argv)
         return cmd_run(argc, argv);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc, argv);
+    if (strcmp(cmd, "calibrate") == 0)
+        return xm_cli_calibrate(argc, argv);
     if (strcmp(cmd, "liqprice") == 0) {
         if (argc != 3)
             return usage_error("%s: expected exactly one MODEL file", "liqprice");
         return xm_cli_liqprice(argv[2]);
     }
-    return usage_error("unknown command '%s' (expected run, check or liqprice)", cmd);
+    return usage_error("unknown command '%s' (expected run, check, liqprice or calibrate)", cmd);
 }
