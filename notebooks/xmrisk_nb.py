@@ -143,6 +143,18 @@ def run(model_file, out: str | Path, paths: int | None = None, seed: int | None 
     return read_run(out, r.stdout)
 
 
+def calibrate(model_file, out: str | Path, *args) -> tuple[dict, str]:
+    """`xmrisk calibrate MODEL --out OUT ARGS...`; returns (calibration.json as a dict, stdout).
+
+    `out` is a directory; a relative one is taken under the output directory."""
+    out = Path(out)
+    if not out.is_absolute():
+        out = out_dir() / out
+    r = xmrisk("calibrate", model_file, "--out", out, *args)
+    with open(out / "calibration.json") as f:
+        return json.load(f), r.stdout
+
+
 def liqprice(model_file) -> pd.DataFrame:
     """`xmrisk liqprice MODEL` as a DataFrame; liq_price is NaN where no positive price exists."""
     from io import StringIO

@@ -263,7 +263,7 @@ xm_status xm_cal_venue_solve(const xm_model *model, const xm_cal_venue_req *req,
      * metric falls as the rate rises, the good end is the high rate. */
     xm_cal_search_opts o = {.good = cap ? res->lo : res->hi, .bad = cap ? res->hi : res->lo,
                             .log_scale = cap, .alpha = req->alpha, .z = req->z,
-                            .precision = req->precision, .refine_ci = 0,
+                            .precision = req->precision, .refine_ci = req->refine_ci,
                             .what = cap ? "leverage cap" : "maintenance rate",
                             .on_point = forward_point};
     double t0 = xm_now_s();

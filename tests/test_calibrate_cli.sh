@@ -64,6 +64,8 @@ expect 2 "--asset: unknown asset 'XRP'" -- cal "$def" --metric adl --target-p 0.
 expect 2 "--cap-min/--cap-max does not apply to maintenance-rate questions" -- cal "$def" --metric adl --target-p 0.1 --mmr-tier BTC:1 --cap-max 5 $o
 expect 2 "--tiers and --metric ask different questions" -- cal "$def" --tiers --metric adl --target-p 0.1 $o
 expect 2 "tier table: --target-p-liq is required" -- cal "$def" --tiers $o
+expect 2 "--refine-interval applies to venue-level questions only" -- cal "$def" --tiers --target-p-liq 0.01 --refine-interval $o
+expect 2 "--refine-interval (always on there) does not apply to position-level questions" -- cal "$def" --asset BTC --target-p-liq 0.01 --refine-interval $o
 expect 2 "--notionals: expected up to 64 numbers" -- cal "$def" --tiers --target-p-liq 0.01 --notionals 1e5,abc $o
 expect 2 "--notionals must be positive and increasing" -- cal "$def" --tiers --target-p-liq 0.01 --asset BTC --notionals 1e6,1e5 $o
 expect 2 "--mmr-floor: expected a rate in [0, 1)" -- cal "$def" --tiers --target-p-liq 0.01 --mmr-floor 2 $o

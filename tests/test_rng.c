@@ -154,7 +154,8 @@ static void test_path_streams(void **state)
 static void test_neighbour_streams_uncorrelated(void **state)
 {
     (void)state;
-    const int n = 20000, pairs = 16;
+    const int n = 20000;
+    const uint64_t pairs = 16;
     for (uint64_t p = 0; p < pairs; p++) {
         xm_pcg64 g0, g1;
         xm_pcg64_seed_path(&g0, 1, p);

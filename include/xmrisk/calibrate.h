@@ -196,6 +196,7 @@ typedef struct {
     size_t asset, tier;      /* XM_CAL_VARY_MMR: which tier's rate (0-based) */
     double lo, hi;           /* parameter range; <= 0: defaults (docs/calibrate.md) */
     double alpha, z, precision;
+    int refine_ci;           /* 1: bisect the interval's ends too (more full runs) */
     xm_sim_opts sim;         /* paths, seed, threads, stop (progress is not used) */
     void (*on_point)(void *ctx, const xm_cal_point *pt);
     void *on_point_ctx;

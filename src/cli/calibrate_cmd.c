@@ -32,7 +32,7 @@ static void cal_on_signal(int sig)
 typedef struct {
     const char *model_path, *out_dir, *asset, *side, *metric, *mmr_tier, *notionals;
     uint64_t paths, seed;
-    int has_paths, has_seed, threads, quiet, tiers;
+    int has_paths, has_seed, threads, quiet, tiers, refine;
     /* NAN when not given */
     double target_p_liq, target_p, threshold_usd, notional_usd, horizon_days, mmr, lev_min,
         lev_max, cap_min, cap_max, mmr_min, mmr_max, precision, confidence, mmr_floor;
@@ -176,6 +176,10 @@ static int parse_args(int argc, char **argv, cal_args *a)
             a->tiers = 1;
             continue;
         }
+        if (strcmp(arg, "--refine-interval") == 0) {
+            a->refine = 1;
+            continue;
+        }
         if (arg[0] == '-' && arg[1] != '\0') {
             int rc = parse_value_flag(arg, i + 1 < argc ? argv[i + 1] : NULL, a);
             if (rc == 1)
@@ -219,6 +223,8 @@ static int check_position(const cal_args *a)
     int rc = check_probability("--target-p-liq", a->target_p_liq);
     if (rc == 0)
         rc = reject("position-level", "--target-p", !isnan(a->target_p));
+    if (rc == 0)
+        rc = reject("position-level", "--refine-interval (always on there)", a->refine);
     if (rc == 0 && a->side != NULL && strcmp(a->side, "long") != 0 &&
         strcmp(a->side, "short") != 0)
         rc = cal_usage("--side: expected long or short, got '%s'", a->side);
@@ -260,6 +266,9 @@ static int check_tiers(const cal_args *a)
 {
     if (isnan(a->target_p_liq))
         return cal_usage("tier table: --target-p-liq is required");
+    if (a->refine)
+        return cal_usage("--refine-interval applies to venue-level questions only (position "
+                         "and tier answers are always refined)");
     int rc = check_probability("--target-p-liq", a->target_p_liq);
     if (rc == 0 && !isnan(a->mmr_floor) && !(a->mmr_floor >= 0.0 && a->mmr_floor < 1.0))
         rc = cal_usage("--mmr-floor: expected a rate in [0, 1), got %g", a->mmr_floor);
@@ -526,7 +535,8 @@ static int run_venue(cal_job *j, const xm_model *m, xm_error *err)
         .metric = strcmp(a->metric, "adl") == 0 ? XM_CAL_METRIC_ADL : XM_CAL_METRIC_BAD_DEBT,
         .threshold_usd = isnan(a->threshold_usd) ? 0.0 : a->threshold_usd,
         .vary = a->mmr_tier ? XM_CAL_VARY_MMR : XM_CAL_VARY_LEVERAGE_CAP,
-        .alpha = r->alpha, .z = j->z, .precision = r->precision, .sim = j->sim,
+        .alpha = r->alpha, .z = j->z, .precision = r->precision, .refine_ci = a->refine,
+        .sim = j->sim,
         .on_point = a->quiet ? NULL : venue_progress};
     q.on_point_ctx = &q;
     q.lo = q.vary == XM_CAL_VARY_MMR ? (isnan(a->mmr_min) ? 0.0 : a->mmr_min)

@@ -4,6 +4,7 @@
  *                   [--mmr R] [--leverage-min L] [--leverage-max L]
  *   venue level     --metric bad_debt|adl --target-p A [--threshold-usd B]
  *                   [--mmr-tier SYM:K [--mmr-min R] [--mmr-max R]] [--cap-min L] [--cap-max L]
+ *                   [--refine-interval]
  *   tier table      --tiers --target-p-liq A [--asset SYM] [--notionals N1,N2,...]
  *                   [--mmr-floor R]
  *   common          [--paths N] [--seed S] [--threads T] [--horizon-days H] [--precision R]

@@ -44,6 +44,7 @@ static const char usage_text[] =
     "              [--notional-usd N] [--mmr R] [--leverage-min L] [--leverage-max L]\n"
     "       xmrisk calibrate MODEL --metric bad_debt|adl --target-p A [--threshold-usd B]\n"
     "              [--mmr-tier SYM:K [--mmr-min R] [--mmr-max R]] [--cap-min L] [--cap-max L]\n"
+    "              [--refine-interval]\n"
     "       xmrisk calibrate MODEL --tiers --target-p-liq A [--asset SYM]\n"
     "              [--notionals N1,N2,...] [--mmr-floor R]\n"
     "         common: [--paths N] [--seed S] [--threads T] [--horizon-days H]\n"
