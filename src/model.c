@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "accounts_csv.h"
 #include "xmrisk/population.h"
@@ -77,6 +78,12 @@ static const char *const margin_mode_names[] = {"cross", "isolated", NULL};
 /* A population this large takes about 8 GB and 40 s to generate (10M: 0.8 GB, 4 s); larger
  * ones are refused at load time rather than left to run the machine out of memory. */
 #define XM_POPULATION_MAX_ACCOUNTS 100000000u
+/* Rough memory per account and per position of a population while it runs: the book (about
+ * 30 bytes per position, 17 plus the id per account, xmrisk/book.h) and one thread's working
+ * state (margin state, per-account sums, fast-path buckets). A population whose estimate
+ * exceeds the machine's physical memory is refused with the estimate (docs/robustness.md). */
+#define XM_POP_BYTES_PER_ACCOUNT 64.0
+#define XM_POP_BYTES_PER_POSITION 96.0
 #define XM_IMPACT_DEFAULT_Y 0.8
 #define XM_CORR_TOL 1e-12
 /* Larger inputs are refused rather than read until memory runs out (/dev/zero). */
@@ -933,6 +940,31 @@ static xm_status check_drawable(const xy_ctx *c, const xy_node *n, const xy_node
     return XM_OK;
 }
 
+/* Physical memory of this machine in bytes (INFINITY when unknown). */
+static double physical_memory_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? (double)pages * (double)size : INFINITY;
+}
+
+/* Refuse, with the estimate, a population that cannot fit in memory. */
+static xm_status check_population_memory(const xy_ctx *c, const xy_node *n, const xy_path *p,
+                                         const xm_population_params *pp)
+{
+    double need = (double)pp->accounts *
+                  (XM_POP_BYTES_PER_ACCOUNT + XM_POP_BYTES_PER_POSITION * pp->assets_max);
+    double have = physical_memory_bytes();
+    if (need <= have)
+        return XM_OK;
+    const xy_node *at = xy_map_get(n, "accounts");
+    xy_path ap = XY_KEY(p, "accounts");
+    return xy_fail(c, at, &ap,
+                   "expected a population that fits in memory: %llu accounts of up to %u "
+                   "positions need about %.1f GB, this machine has %.1f GB",
+                   (unsigned long long)pp->accounts, (unsigned)pp->assets_max, need / 1e9,
+                   have / 1e9);
+}
+
 static xm_status load_population_params(const xy_ctx *c, const xy_node *n, const xy_path *p,
                                         const xm_model *model, xm_population_params *pp)
 {
@@ -961,7 +993,8 @@ static xm_status load_population_params(const xy_ctx *c, const xy_node *n, const
     if (s != XM_OK)
         return s;
     pp->accounts = count;
-    return check_drawable(c, n, wn, p, model, pp);
+    s = check_population_memory(c, n, p, pp);
+    return s == XM_OK ? check_drawable(c, n, wn, p, model, pp) : s;
 }
 
 /* The generator's own messages start with "population: "; the loader puts its position and

@@ -108,5 +108,19 @@ expect 2 "acc.csv:3: wallet_usd" -- "$xm" liqprice "$work/csvmodel.yaml"
 expect 2 "population.accounts: expected an integer in [1, 100000000]" -- \
   "$xm" check "$(dirname "$(dirname "$data")")/fuzz/corpus_model/finding_population_huge.yaml"
 
+# SIGTERM and SIGINT while the workers run: exit 1, the number of finished paths on standard
+# error, no result file and no temporary file left (a kill between the writes and the renames
+# is covered by xm_outfile: nothing is published before every file is complete).
+for sig in TERM INT; do
+  out=$work/sig-$sig
+  "$xm" run "$models/default.yaml" --paths 1000000 --threads 2 --out "$out" --quiet \
+     2>"$work/sig.err" & pid=$!
+  sleep 1.5
+  kill -"$sig" "$pid"; wait "$pid"; rc=$?
+  [ "$rc" = 1 ] && ok || bad "SIG$sig: exit $rc, expected 1"
+  grep -q "interrupted after [0-9]* of 1000000 paths; nothing written" "$work/sig.err" && ok \
+    || bad "SIG$sig: no 'interrupted after N of M paths' in: $(cat "$work/sig.err")"
+  [ -z "$(ls -A "$out" 2>/dev/null)" ] && ok || bad "SIG$sig left files: $(ls -A "$out")"
+done
 echo "$pass passed, $failed failed"
 [ "$failed" = 0 ]

@@ -1232,6 +1232,16 @@ static void test_population_errors(void **state)
                  "m.yaml:17:13: population: missing required key 'accounts'");
     EXPECT_ERROR(POPULATION("{accounts: 0}"),
                  "m.yaml:17:24: population.accounts: expected an integer in [1, 100000000], got 0");
+    /* A population that cannot fit: refused with the estimate (64 + 96 x 4 bytes per account
+     * of up to 3 positions: 35.2 GB for 1e8), unless this machine really has that much. */
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGE_SIZE);
+    if ((double)pages * (double)psize < 35.2e9)
+        EXPECT_ERROR(POPULATION("{accounts: 100000000, assets_per_account: {min: 1, max: 3}}"),
+                     "m.yaml:17:24: population.accounts: expected a population that fits in "
+                          "memory: 100000000 accounts of up to 3 positions need about 35.2 GB, "
+                          "this machine has ");
+    else
+        printf("skipped: this machine has more than 35.2 GB\n");
     EXPECT_ERROR(POPULATION("{accounts: 10, isolated_share: 1.2}"),
                  "m.yaml:17:44: population.isolated_share: expected a number in [0, 1], got 1.2");
     EXPECT_ERROR(POPULATION("{accounts: 10, long_share: -0.1}"),
