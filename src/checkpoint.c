@@ -12,17 +12,15 @@
 #include "xmrisk/partial.h"
 #include "internal.h"
 
-/* The existing checkpoint when it is one of this run, else a fresh result; *r owned by the
- * caller. Messages say "checkpoint FILE: ..." and how to start over. */
-static xm_status load_or_start(const xm_model *m, const xm_sim_opts *o, uint64_t lo, uint64_t hi,
-                               const char *path, uint64_t fp, xm_run_result **r, xm_error *err)
+/* The checkpoint at `path` when there is one (*r NULL when there is none) and it is of this
+ * run; *r owned by the caller. Messages say "checkpoint FILE: ..." and how to start over. */
+static xm_status load_existing(const xm_sim_opts *o, uint64_t lo, uint64_t hi, const char *path,
+                               uint64_t fp, xm_run_result **r, xm_error *err)
 {
+    *r = NULL;
     struct stat st;
-    if (stat(path, &st) != 0 && errno == ENOENT) {
-        *r = xm_run_result_alloc(m->market.n, m->book->n_accounts, o->seed, o->paths, lo, hi,
-                                 err);
-        return *r ? XM_OK : XM_ENOMEM;
-    }
+    if (stat(path, &st) != 0 && (errno == ENOENT || errno == ENOTDIR))
+        return XM_OK;
     xm_error e;
     xm_error_clear(&e);
     xm_part *p = xm_part_read(path, &e);
@@ -99,7 +97,12 @@ xm_status xm_checkpoint_run(const xm_model *model, const xm_sim_opts *opts, uint
         return s;
     uint64_t fp = xm_part_fingerprint(model), total = hi - lo;
     xm_run_result *r = NULL;
-    s = load_or_start(model, opts, lo, hi, ck->path, fp, &r, err);
+    s = load_existing(opts, lo, hi, ck->path, fp, &r, err);
+    if (s == XM_OK && r == NULL) {
+        r = xm_run_result_alloc(model->market.n, model->book->n_accounts, opts->seed,
+                                opts->paths, lo, hi, err);
+        s = r ? XM_OK : XM_ENOMEM;
+    }
     if (s == XM_OK && r->paths_done < total)
         s = probe_writable(ck->path, err);
     if (s != XM_OK) {
@@ -125,6 +128,19 @@ xm_status xm_checkpoint_run(const xm_model *model, const xm_sim_opts *opts, uint
     }
     *out = r;
     return XM_OK;
+}
+
+xm_status xm_checkpoint_check(const xm_model *model, const xm_sim_opts *opts, uint64_t lo,
+                              uint64_t hi, const xm_checkpoint_opts *ck, xm_error *err)
+{
+    xm_status s = check_args(model, opts, lo, hi, ck, err);
+    xm_run_result *r = NULL;
+    if (s == XM_OK)
+        s = load_existing(opts, lo, hi, ck->path, xm_part_fingerprint(model), &r, err);
+    if (s == XM_OK && (r == NULL || r->paths_done < hi - lo))
+        s = probe_writable(ck->path, err);
+    xm_run_result_free(r);
+    return s;
 }
 
 xm_status xm_checkpoint_remove(const char *path, xm_error *err)

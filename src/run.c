@@ -78,9 +78,10 @@ typedef struct {
 static void report(const progress_ctx *pc, uint64_t done)
 {
     const xm_sim_opts *o = pc->o;
-    if (o->progress != NULL && ((done & 15u) == 0 || pc->base + done == pc->total)) {
+    uint64_t d = pc->base + done;
+    if (o->progress != NULL && ((d & 15u) == 0 || d == pc->total)) {
 #pragma omp critical(xm_run_progress)
-        o->progress(o->progress_ctx, pc->base + done, pc->total);
+        o->progress(o->progress_ctx, d, pc->total);
     }
 }
 

@@ -44,6 +44,12 @@ xm_status xm_checkpoint_run(const xm_model *model, const xm_sim_opts *opts, uint
                             uint64_t hi, const xm_checkpoint_opts *ck, xm_run_result **out,
                             uint64_t *resumed, xm_error *err) XM_MUST_CHECK;
 
+/* Would xm_checkpoint_run accept ck->path (absent, or of this run) and be able to write it?
+ * The same statuses and messages, before any work (e.g. to stop every MPI rank early). */
+xm_status xm_checkpoint_check(const xm_model *model, const xm_sim_opts *opts, uint64_t lo,
+                              uint64_t hi, const xm_checkpoint_opts *ck, xm_error *err)
+    XM_MUST_CHECK;
+
 /* Remove the checkpoint file (after the results are published). XM_EIO when it exists and
  * cannot be removed. */
 xm_status xm_checkpoint_remove(const char *path, xm_error *err) XM_MUST_CHECK;

@@ -116,14 +116,29 @@ static xm_status setup(hpc_run *h, xm_error *err)
     return XM_OK;
 }
 
+static xm_checkpoint_opts checkpoint_opts(const hpc_run *h)
+{
+    xm_checkpoint_opts ck = {h->ckpath, h->a->checkpoint_paths,
+                             h->a->checkpoint_s > 0 ? h->a->checkpoint_s
+                                                    : XM_CHECKPOINT_DEFAULT_S};
+    return ck;
+}
+
+/* Over several ranks, every checkpoint is checked before any rank starts working. */
+static xm_status precheck(const hpc_run *h, xm_error *err)
+{
+    if (h->ckpath[0] == '\0' || xm_mpi_size() == 1)
+        return XM_OK;
+    xm_checkpoint_opts ck = checkpoint_opts(h);
+    return xm_checkpoint_check(h->model, h->opts, h->qlo, h->qhi, &ck, err);
+}
+
 /* This rank's share, checkpointed or in one chunk. */
 static xm_status run_share(hpc_run *h, xm_run_result **r, xm_error *err)
 {
     const xm_model *m = h->model;
     if (h->ckpath[0] != '\0') {
-        xm_checkpoint_opts ck = {h->ckpath, h->a->checkpoint_paths,
-                                 h->a->checkpoint_s > 0 ? h->a->checkpoint_s
-                                                        : XM_CHECKPOINT_DEFAULT_S};
+        xm_checkpoint_opts ck = checkpoint_opts(h);
         uint64_t resumed = 0;
         xm_status st = xm_checkpoint_run(m, h->opts, h->qlo, h->qhi, &ck, r, &resumed, err);
         if (st == XM_OK && resumed > 0 && !h->a->quiet)
@@ -249,8 +264,12 @@ int xm_cli_run_hpc(const xm_model *model, const xm_sim_opts *opts, const xm_cli_
     xm_run_result *mine = NULL, *full = NULL;
     xm_status st = setup(&h, &err);
     if (st == XM_OK)
-        st = run_share(&h, &mine, &err);
+        st = precheck(&h, &err);
     int rc = xm_mpi_agree(xm_status_exit_code(st), &err);
+    if (rc == 0) {
+        st = run_share(&h, &mine, &err);
+        rc = xm_mpi_agree(xm_status_exit_code(st), &err);
+    }
     if (rc == 0 && xm_mpi_size() > 1)
         rc = collect(&h, mine, &full, &err);
     else if (rc == 0)
