@@ -18,8 +18,7 @@
  * (model structs) or to the part format, bumping XM_PART_FORMAT (result structs). */
 #if UINTPTR_MAX == UINT64_MAX && defined(__x86_64__)
 _Static_assert(sizeof(xm_path_metrics) == 96, "xm_path_metrics changed: update partial.c");
-_Static_assert(sizeof(xm_cascade_acc) == 24 + 8 * (XM_HIST_BINS + 1) + 8 * (XM_HIST_BINS % 2),
-               "xm_cascade_acc changed: update partial.c");
+_Static_assert(sizeof(xm_cascade_acc) == 560, "xm_cascade_acc changed: update partial.c");
 _Static_assert(sizeof(xm_impact) == 40, "xm_impact changed: update xm_part_fingerprint");
 _Static_assert(sizeof(xm_asset) == 104, "xm_asset changed: update xm_part_fingerprint");
 _Static_assert(sizeof(xm_jumps) == 32, "xm_jumps changed: update xm_part_fingerprint");
