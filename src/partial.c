@@ -450,9 +450,13 @@ static xm_status parse_header(const unsigned char *b, size_t len, const char *na
         return bad(err, name, "corrupted header (checksum mismatch)");
     memset(info, 0, sizeof *info);
     memcpy(info->version, b + 16, 15);
+    char mine[16] = {0};
+    snprintf(mine, sizeof mine, "%s", XM_VERSION);
     if (strcmp(info->version, XM_VERSION) != 0)
         return xm_error_set(err, XM_EDATA, "%s: written by xmrisk %s, this is xmrisk %s: run it "
                             "again", name, info->version, XM_VERSION);
+    if (memcmp(b + 16, mine, sizeof mine) != 0)  /* the padding too: one encoding per part */
+        return bad(err, name, "corrupted header (version field)");
     r.off = 32;
     info->fingerprint = r_u64(&r);
     info->seed = r_u64(&r);
@@ -884,8 +888,11 @@ xm_model *xm_part_report_model(const xm_part *p, xm_error *err)
     const xm_part_info *info = &p->info;
     xm_model *m = calloc(1, sizeof *m);
     xm_status st = m ? XM_OK : XM_ENOMEM;
+    /* Symbols only: no correlation matrices (n^2 of them for nothing). */
+    if (st == XM_OK && (m->market.assets = calloc(info->n_assets, sizeof *m->market.assets)) == NULL)
+        st = XM_ENOMEM;
     if (st == XM_OK)
-        st = xm_market_init(&m->market, info->n_assets, err);
+        m->market.n = info->n_assets;
     if (st == XM_OK)
         st = xm_venue_init(&m->venue, info->n_assets, err);
     if (st == XM_OK && ((m->book = xm_book_alloc(err)) == NULL ||

@@ -505,6 +505,7 @@ static void test_crafted_headers(void **state)
     CRAFT(b[8] = 2, "part format version 2, this xmrisk reads 1");
     CRAFT(b[12] = 0, "corrupted header");
     CRAFT(memcpy(b + 16, "9.9.9\0", 6), "written by xmrisk 9.9.9, this is xmrisk " XM_VERSION);
+    CRAFT(b[30] = (unsigned char)'X', "corrupted header (version field)");
     CRAFT(put64(b + 56, 10), "inconsistent fields");          /* lo > done */
     CRAFT(put64(b + 72, 10), "inconsistent fields");          /* done > hi */
     CRAFT(put64(b + 64, NP + 1), "inconsistent fields");      /* hi > paths */

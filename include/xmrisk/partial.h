@@ -109,8 +109,8 @@ xm_status xm_part_merge(xm_part *const *parts, size_t n, uint64_t lo, uint64_t h
 
 /* A model holding only what the run report reads (name, steps, horizon_days, the insurance
  * fund, max_rounds, the symbols and the account ids), from a part's description: enough for
- * xm_run_report_write/print of a merged result, NOT for simulation (no prices, no tiers, no
- * positions). Owned by the caller: xm_model_free. */
+ * xm_run_report_write/print of a merged result, NOT for simulation (no prices, no correlation,
+ * no tiers, no positions). Owned by the caller: xm_model_free. */
 xm_model *xm_part_report_model(const xm_part *p, xm_error *err);
 
 #ifdef __cplusplus
