@@ -113,6 +113,23 @@ same "$work/single" "$work/ck" "killed and resumed"
 [ -e "$ck" ] && bad "the checkpoint was not removed after the results were written" || ok
 no_temp "$work"
 
+# SIGKILL at any moment, in the middle of a checkpoint write included (one after every path,
+# so writes take much of the time): the checkpoint left is always whole, every resume goes on
+# from it, and the end result is the same.
+"$xm" run "$model" --paths 40 --out "$work/w1" --quiet || bad "40-path run"
+ck2=$work/w/ck.xmp
+for delay in 0.05 0.13 0.21 0.29; do
+  "$xm" run "$model" --paths 40 --out "$work/w" --quiet --checkpoint "$ck2" --checkpoint-every 1 &
+  pid=$!
+  sleep "$delay"
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+done
+"$xm" run "$model" --paths 40 --out "$work/w" --checkpoint "$ck2" --checkpoint-every 1 \
+  >/dev/null 2>"$work/stderr" && ok || bad "resume after repeated kills: $(cat "$work/stderr")"
+same "$work/w1" "$work/w" "killed 4 times during checkpoint writes"
+echo "test_hpc: $(find "$work/w" -name '.ck.xmp.tmp.*' | wc -l) kill(s) landed in a checkpoint write"
+
 # A checkpoint of another run is refused and kept: another range, another seed.
 cp "$parts/part-1-of-3.xmp" "$work/other.xmp"
 expect 2 "this run's [0, $P) (another --shard or number of ranks); remove it to start over" -- \
