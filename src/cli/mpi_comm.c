@@ -174,6 +174,12 @@ void xm_mpi_begin(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
+    const char *n = getenv("OMPI_COMM_WORLD_SIZE");
+    if (n == NULL)
+        n = getenv("PMI_SIZE");
+    if (n != NULL && strcmp(n, "1") != 0)
+        fputs("xmrisk: warning: started by an MPI launcher, but built without MPI: every process "
+              "runs the whole model\n", stderr);
 }
 
 int xm_mpi_end(int rc)
