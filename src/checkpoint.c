@@ -39,10 +39,12 @@ static xm_status load_existing(const xm_sim_opts *o, uint64_t lo, uint64_t hi, c
 static xm_status probe_writable(const char *path, xm_error *err)
 {
     xm_outfile o;
-    xm_status s = xm_outfile_open_path(&o, path, err);
-    if (s == XM_OK)
-        xm_outfile_abort(&o);
-    return s;
+    xm_error e;
+    xm_status s = xm_outfile_open_path(&o, path, &e);
+    if (s != XM_OK)
+        return xm_error_set(err, s, "cannot write the checkpoint: %s", e.msg);
+    xm_outfile_abort(&o);
+    return XM_OK;
 }
 
 /* Chunk sizing: exact intervals in paths, or chunks that end near the next deadline. */

@@ -85,6 +85,14 @@ expect 2 "not an xmrisk part file" -- "$xm" merge "$model" --out "$never"
 expect 2 "at least one PART file is required" -- "$xm" merge --out "$never"
 expect 2 "unknown option '--paths'" -- "$xm" merge "$b0" --paths 3
 [ -e "$never" ] && bad "a refused merge wrote $never" || ok
+# Output that cannot be written: exit 1 (a failure while running), before any work for a
+# checkpoint.
+touch "$work/afile"
+expect 1 "cannot create directory" -- "$xm" merge "$b0" "$b1" "$b2" --out "$work/afile/sub"
+expect 1 "cannot create directory" -- "$xm" run "$model" --paths 3 --shard 0/2 --out "$work/afile/sub"
+expect 1 "cannot write the checkpoint: $work/afile: not a directory" -- \
+  "$xm" run "$model" --paths "$P" --checkpoint "$work/afile/ck.xmp" --out "$never"
+[ -e "$never" ] && bad "a failed run wrote $never" || ok
 
 # ---- run flags ----
 expect 2 "--shard: expected K/N with 0 <= K < N, got '3/3'" -- "$xm" run "$model" --shard 3/3

@@ -818,6 +818,7 @@ static void test_checkpoint_refusals(void **state)
     assert_int_equal(ck_run(m, &o, 0, 10, tmpdir, 5, &r, &resumed, &err), XM_EIO);
     assert_contains(err.msg, "Is a directory");
     assert_int_equal(ck_run(m, &o, 0, 10, tmp("ref.xmp/x.xmp"), 5, &r, &resumed, &err), XM_EIO);
+    assert_contains(err.msg, "cannot write the checkpoint: ");
     assert_contains(err.msg, "ref.xmp: not a directory");
     /* A directory where the file should be cannot be removed. */
     assert_int_equal(mkdir(tmp("adir"), 0777), 0);
