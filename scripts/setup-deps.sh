@@ -2,11 +2,12 @@
 # Install, from Debian packages, whatever xmrisk needs to build, test, benchmark and run its
 # notebooks, and nothing that is already there. Run as root (or with sudo available).
 #   scripts/setup-deps.sh            build + test dependencies
-#   XM_DEPS_MINIMAL=1 scripts/...    build dependencies only (no python, no pcg reference)
+#   XM_DEPS_MINIMAL=1 scripts/...    build dependencies only (no python, no pcg reference, no MPI:
+#                                    the build uses Open MPI when it is there, docs/hpc.md)
 set -euo pipefail
 
 build_pkgs="gcc g++ make cmake pkg-config libgsl-dev libcmocka-dev libfyaml-dev"
-test_pkgs="libpcg-cpp-dev python3 python3-numpy python3-pandas python3-matplotlib python3-nbconvert python3-ipykernel clang libclang-rt-14-dev libomp-dev valgrind"
+test_pkgs="libpcg-cpp-dev python3 python3-numpy python3-pandas python3-matplotlib python3-nbconvert python3-ipykernel clang libclang-rt-14-dev libomp-dev valgrind libopenmpi-dev openmpi-bin"
 
 want="$build_pkgs"
 if [ "${XM_DEPS_MINIMAL:-0}" != 1 ]; then want="$want $test_pkgs"; fi

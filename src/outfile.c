@@ -45,6 +45,25 @@ xm_status xm_outfile_open(xm_outfile *o, const char *dir, const char *name, xm_e
     return XM_OK;
 }
 
+xm_status xm_outfile_open_path(xm_outfile *o, const char *path, xm_error *err)
+{
+    memset(o, 0, sizeof *o);
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    char dir[XM_PATH_MAX];
+    if (*base == '\0' || n >= sizeof dir)
+        return xm_error_set(err, XM_EIO, "%s: not a file name", path);
+    if (slash == NULL || n == 0)
+        strcpy(dir, slash ? "/" : ".");
+    else {
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    xm_status st = xm_mkdir_p(dir, err);
+    return st == XM_OK ? xm_outfile_open(o, dir, base, err) : st;
+}
+
 xm_status xm_outfile_commit(xm_outfile *o, xm_error *err)
 {
     if (o->fp == NULL)

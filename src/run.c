@@ -3,6 +3,7 @@
  * merged exactly; so results are bit-identical on any number of threads. */
 #include "xmrisk/run.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -22,22 +23,34 @@ void xm_run_result_free(xm_run_result *r)
     free(r);
 }
 
-static xm_run_result *result_alloc(const xm_model *m, uint64_t paths, xm_error *err)
+xm_run_result *xm_run_result_alloc(size_t n_assets, size_t n_accounts, uint64_t seed,
+                                   uint64_t paths, uint64_t first, uint64_t end, xm_error *err)
 {
-    size_t n = m->market.n;
-    xm_run_result *r = calloc(1, sizeof *r);
+    if (first > end || end > paths) {
+        xm_error_set(err, XM_EUSAGE, "run: bad path range [%llu, %llu) of %llu paths",
+                     (unsigned long long)first, (unsigned long long)end,
+                     (unsigned long long)paths);
+        return NULL;
+    }
+    uint64_t slots = end - first ? end - first : 1;
+    size_t na = n_assets ? n_assets : 1;
+    xm_run_result *r = slots <= SIZE_MAX / sizeof(xm_path_metrics) / na
+                           ? calloc(1, sizeof *r) : NULL;
     if (r != NULL) {
-        r->n_assets = n;
+        r->n_assets = n_assets;
+        r->seed = seed;
         r->paths = paths;
-        r->pm = calloc(paths, sizeof *r->pm);
-        r->min_ratio = calloc(paths * n, sizeof *r->min_ratio);
-        r->impact_at_min = calloc(paths * n, sizeof *r->impact_at_min);
-        r->acc = xm_cascade_acc_alloc(m->book->n_accounts, err);
+        r->first_path = first;
+        r->end_path = end;
+        r->pm = calloc(slots, sizeof *r->pm);
+        r->min_ratio = calloc(slots * na, sizeof *r->min_ratio);
+        r->impact_at_min = calloc(slots * na, sizeof *r->impact_at_min);
+        r->acc = xm_cascade_acc_alloc(n_accounts, err);
     }
     if (r == NULL || !r->pm || !r->min_ratio || !r->impact_at_min || !r->acc) {
         xm_run_result_free(r);
         xm_error_set(err, XM_ENOMEM, "run: out of memory for %llu paths",
-                     (unsigned long long)paths);
+                     (unsigned long long)(end - first));
         return NULL;
     }
     return r;
@@ -56,12 +69,75 @@ static int thread_init(thread_ctx *t, const xm_model *m, int naive)
     return t->acc != NULL;
 }
 
-static void report(const xm_sim_opts *o, uint64_t done)
+/* Progress of a chunk: slots base + done of total. */
+typedef struct {
+    const xm_sim_opts *o;
+    uint64_t base, total;
+} progress_ctx;
+
+static void report(const progress_ctx *pc, uint64_t done)
 {
-    if (o->progress != NULL && ((done & 15u) == 0 || done == o->paths)) {
+    const xm_sim_opts *o = pc->o;
+    uint64_t d = pc->base + done;
+    if (o->progress != NULL && ((d & 15u) == 0 || d == pc->total)) {
 #pragma omp critical(xm_run_progress)
-        o->progress(o->progress_ctx, done, o->paths);
+        o->progress(o->progress_ctx, d, pc->total);
     }
+}
+
+/* What a chunk did: paths finished, threads used, wall time; failed: a thread had no
+ * workspace (out of memory). */
+typedef struct {
+    uint64_t done;
+    int threads, failed;
+    double elapsed_s;
+} chunk_out;
+
+/* Run slots [k0, k1) of r (paths first_path + k) on all threads, their sums added to `into`. */
+static chunk_out run_slots(const xm_model *model, const xm_sim_opts *opts, int naive,
+                           xm_run_result *r, uint64_t k0, uint64_t k1, xm_cascade_acc *into)
+{
+    chunk_out c = {0, 0, 0, 0.0};
+    progress_ctx pc = {opts, k0, r->end_path - r->first_path};
+    int threads = opts->threads > 0 ? opts->threads : omp_get_max_threads(), failed = 0;
+    uint64_t done = 0;
+    size_t n = r->n_assets;
+    double t0 = xm_now_s();
+#pragma omp parallel num_threads(threads) shared(done, failed, c)
+    {
+        thread_ctx t;
+        if (!thread_init(&t, model, naive)) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp single
+        c.threads = omp_get_num_threads();
+#pragma omp for schedule(dynamic, 4)
+        for (uint64_t k = k0; k < k1; k++) {
+            int skip;
+#pragma omp atomic read
+            skip = failed;
+            if (skip || t.acc == NULL || (opts->stop != NULL && *opts->stop))
+                continue;
+            xm_cascade_run_path(t.ws, r->seed, r->first_path + k, &r->pm[k], &r->min_ratio[k * n],
+                                &r->impact_at_min[k * n], t.acc);
+            uint64_t d;
+#pragma omp atomic capture
+            d = ++done;
+            report(&pc, d);
+        }
+        /* Integer sums: the merge order does not change the totals. */
+        if (t.acc != NULL) {
+#pragma omp critical(xm_run_merge)
+            xm_cascade_acc_merge(into, t.acc);
+        }
+        xm_cascade_acc_free(t.acc);
+        xm_cascade_ws_free(t.ws);
+    }
+    c.elapsed_s = xm_now_s() - t0;
+    c.done = done;
+    c.failed = failed;
+    return c;
 }
 
 xm_status xm_run_cascades(const xm_model *model, const xm_sim_opts *opts, int naive,
@@ -72,54 +148,51 @@ xm_status xm_run_cascades(const xm_model *model, const xm_sim_opts *opts, int na
         return xm_error_set(err, XM_EUSAGE, "run: the model has no accounts");
     if (opts->paths == 0)
         return xm_error_set(err, XM_EUSAGE, "run: the number of paths must be at least 1");
-    xm_run_result *r = result_alloc(model, opts->paths, err);
+    xm_run_result *r = xm_run_result_alloc(model->market.n, model->book->n_accounts, opts->seed,
+                                           opts->paths, 0, opts->paths, err);
     if (r == NULL)
         return XM_ENOMEM;
-    r->seed = opts->seed;
-    int threads = opts->threads > 0 ? opts->threads : omp_get_max_threads(), failed = 0;
-    uint64_t done = 0;
-    size_t n = model->market.n;
-    double t0 = xm_now_s();
-#pragma omp parallel num_threads(threads) shared(done, failed)
-    {
-        thread_ctx t;
-        if (!thread_init(&t, model, naive)) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp single
-        r->threads = omp_get_num_threads();
-#pragma omp for schedule(dynamic, 4)
-        for (uint64_t p = 0; p < opts->paths; p++) {
-            int skip;
-#pragma omp atomic read
-            skip = failed;
-            if (skip || t.acc == NULL || (opts->stop != NULL && *opts->stop))
-                continue;
-            xm_cascade_run_path(t.ws, opts->seed, p, &r->pm[p], &r->min_ratio[p * n],
-                                &r->impact_at_min[p * n], t.acc);
-            uint64_t d;
-#pragma omp atomic capture
-            d = ++done;
-            report(opts, d);
-        }
-        /* Integer sums: the merge order does not change the totals. */
-        if (t.acc != NULL) {
-#pragma omp critical(xm_run_merge)
-            xm_cascade_acc_merge(r->acc, t.acc);
-        }
-        xm_cascade_acc_free(t.acc);
-        xm_cascade_ws_free(t.ws);
-    }
-    r->elapsed_s = xm_now_s() - t0;
-    r->paths_done = done;
-    if (failed) {
+    chunk_out c = run_slots(model, opts, naive, r, 0, opts->paths, r->acc);
+    r->threads = c.threads;
+    r->elapsed_s = c.elapsed_s;
+    r->paths_done = c.done;
+    if (c.failed) {
         xm_run_result_free(r);
         return xm_error_set(err, XM_ENOMEM, "run: out of memory for a thread's workspace");
     }
     *out = r;
-    if (done < opts->paths)
+    if (c.done < opts->paths)
         return xm_error_set(err, XM_EINTR, "run: interrupted after %llu of %llu paths",
-                            (unsigned long long)done, (unsigned long long)opts->paths);
+                            (unsigned long long)c.done, (unsigned long long)opts->paths);
     return XM_OK;
+}
+
+xm_status xm_run_cascades_more(const xm_model *model, const xm_sim_opts *opts, int naive,
+                               uint64_t count, xm_run_result *r, xm_error *err)
+{
+    if (model->book == NULL)
+        return xm_error_set(err, XM_EUSAGE, "run: the model has no accounts");
+    if (r->n_assets != model->market.n || r->acc->n_accounts != model->book->n_accounts)
+        return xm_error_set(err, XM_EUSAGE, "run: the result is not one of this model");
+    uint64_t k0 = r->paths_done, slots = r->end_path - r->first_path;
+    uint64_t k1 = count < slots - k0 ? k0 + count : slots;
+    xm_cascade_acc *chunk = xm_cascade_acc_alloc(r->acc->n_accounts, err);
+    if (chunk == NULL)
+        return XM_ENOMEM;
+    chunk_out c = run_slots(model, opts, naive, r, k0, k1, chunk);
+    xm_status st = XM_OK;
+    if (c.failed)
+        st = xm_error_set(err, XM_ENOMEM, "run: out of memory for a thread's workspace");
+    else if (c.done < k1 - k0)
+        st = xm_error_set(err, XM_EINTR, "run: interrupted after %llu of %llu paths",
+                          (unsigned long long)(k0 + c.done), (unsigned long long)slots);
+    if (st == XM_OK) {
+        xm_cascade_acc_merge(r->acc, chunk);
+        r->paths_done = k1;
+        r->elapsed_s += c.elapsed_s;
+        if (c.threads > r->threads)
+            r->threads = c.threads;
+    }
+    xm_cascade_acc_free(chunk);
+    return st;
 }

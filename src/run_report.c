@@ -452,7 +452,8 @@ static void write_paths_csv(FILE *fp, const xm_model *m, const xm_run_result *r)
     fputc('\n', fp);
     for (uint64_t p = 0; p < r->paths_done; p++) {
         const xm_path_metrics *pm = &r->pm[p];
-        fprintf(fp, "%llu,%llu,%llu", (unsigned long long)p, (unsigned long long)pm->liq_events,
+        fprintf(fp, "%llu,%llu,%llu", (unsigned long long)(r->first_path + p),
+                (unsigned long long)pm->liq_events,
                 (unsigned long long)pm->accounts_liquidated);
         cnum(fp, pm->liquidated_notional);
         cnum(fp, pm->largest_cascade_usd);

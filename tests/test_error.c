@@ -14,6 +14,7 @@ static void test_exit_codes(void **state)
     assert_int_equal(xm_status_exit_code(XM_ENOMEM), 1);
     assert_int_equal(xm_status_exit_code(XM_ENUMERIC), 1);
     assert_int_equal(xm_status_exit_code(XM_EINTR), 1);
+    assert_int_equal(xm_status_exit_code(XM_EDATA), 2);   /* a bad part or checkpoint: input */
     assert_int_equal(xm_status_exit_code((xm_status)999), 1);
 }
 
@@ -22,6 +23,7 @@ static void test_names(void **state)
     (void)state;
     assert_string_equal(xm_status_name(XM_EMODEL), "EMODEL");
     assert_string_equal(xm_status_text(XM_EIO), "input/output error");
+    assert_string_equal(xm_status_name(XM_EDATA), "EDATA");
     assert_string_equal(xm_status_name((xm_status)999), "?");
     assert_string_equal(xm_status_text((xm_status)999), "?");
 }

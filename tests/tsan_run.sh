@@ -85,4 +85,5 @@ run default models/default.yaml                  # cascades: full liquidation, p
 run cross-vs-isolated models/cross-vs-isolated.yaml
 run partial tests/data/models/margin.yaml        # partial liquidation
 run market-only tests/data/cli/repaired.yaml     # no accounts: xm_sim_run (src/sim.c)
+run checkpoint models/default.yaml --checkpoint "$out/ck.xmp" --checkpoint-every 8  # chunks
 exit $status

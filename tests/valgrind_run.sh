@@ -88,6 +88,13 @@ check run-market-only 0 run tests/data/cli/repaired.yaml --paths 20 --threads 1 
 check run-default 0 run models/default.yaml --paths 2 --threads 1 --out "$tmp/o5" --quiet
 check run-two-threads 0 run models/cross-vs-isolated.yaml --paths 20 --threads 2 \
   --out "$tmp/o6" --quiet
+# Shards, merge, checkpoints (docs/hpc.md), and a refused merge.
+check run-shard-0 0 run models/cross-vs-isolated.yaml --paths 20 --threads 1 --shard 0/2 \
+  --out "$tmp/o9" --quiet
+check run-shard-1 0 run models/cross-vs-isolated.yaml --paths 20 --threads 2 --shard 1/2 \
+  --out "$tmp/o9" --quiet --checkpoint "$tmp/ck.xmp" --checkpoint-every 3
+check merge 0 merge "$tmp/o9/part-1-of-2.xmp" "$tmp/o9/part-0-of-2.xmp" --out "$tmp/o10" --quiet
+check merge-missing 2 merge "$tmp/o9/part-1-of-2.xmp" --out "$tmp/o11"
 # The other commands, and the error paths (model errors exit 2 after freeing everything).
 check check-with-csv 0 check tests/data/models/with_csv.yaml
 check liqprice-with-csv 0 liqprice tests/data/models/with_csv.yaml

@@ -33,7 +33,8 @@ extern "C" {
     XX(EIO,      1, "input/output error")                                        \
     XX(ENOMEM,   1, "out of memory")                                             \
     XX(ENUMERIC, 1, "numerical failure")                                         \
-    XX(EINTR,    1, "interrupted")
+    XX(EINTR,    1, "interrupted")                                               \
+    XX(EDATA,    2, "bad result file")
 
 typedef enum {
 #define XM_STATUS_ENUM_(name, exit_code, text) XM_##name,

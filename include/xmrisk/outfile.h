@@ -32,6 +32,10 @@ xm_status xm_mkdir_p(const char *dir, xm_error *err) XM_MUST_CHECK;
 xm_status xm_outfile_open(xm_outfile *o, const char *dir, const char *name, xm_error *err)
     XM_MUST_CHECK;
 
+/* The same for a file given by its path ("DIR/NAME", or "NAME" in the working directory),
+ * creating DIR when missing. */
+xm_status xm_outfile_open_path(xm_outfile *o, const char *path, xm_error *err) XM_MUST_CHECK;
+
 /* Publish: flush, error check, fsync, close, rename. On failure the temporary file is removed
  * and XM_EIO says why (e.g. "No space left on device"). */
 xm_status xm_outfile_commit(xm_outfile *o, xm_error *err) XM_MUST_CHECK;

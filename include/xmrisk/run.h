@@ -15,15 +15,20 @@
 extern "C" {
 #endif
 
+/* The result of a run of `paths` paths, or of the contiguous range [first_path, end_path) of
+ * it (a shard, an MPI rank's share, a checkpoint: xmrisk/partial.h). Slot k of the per-path
+ * arrays holds path first_path + k; a whole run has first_path 0 and end_path paths. */
 typedef struct {
-    uint64_t seed, paths, paths_done;
+    uint64_t seed, paths, paths_done;  /* paths: of the whole run; paths_done: slots filled */
     int threads;
     double elapsed_s;
     size_t n_assets;
-    xm_path_metrics *pm;          /* per path p (paths entries; the first paths_done valid) */
-    double *min_ratio;            /* [p * n_assets + i]: lowest mark / S0 of asset i on path p */
-    double *impact_at_min;        /* [p * n_assets + i]: log impact I_i at that moment */
-    xm_cascade_acc *acc;          /* per-account sums and cascade histogram, all paths */
+    xm_path_metrics *pm;          /* per slot (end_path - first_path entries; the first
+                                   * paths_done valid) */
+    double *min_ratio;            /* [k * n_assets + i]: lowest mark / S0 of asset i, slot k */
+    double *impact_at_min;        /* [k * n_assets + i]: log impact I_i at that moment */
+    xm_cascade_acc *acc;          /* per-account sums and cascade histogram, its paths */
+    uint64_t first_path, end_path;
 } xm_run_result;
 
 /* Run opts->paths (>= 1) paths of a model with accounts (model->book != NULL)
@@ -32,6 +37,22 @@ typedef struct {
 xm_status xm_run_cascades(const xm_model *model, const xm_sim_opts *opts, int naive,
                           xm_run_result **out, xm_error *err) XM_MUST_CHECK;
 void xm_run_result_free(xm_run_result *r);
+
+/* An empty result (paths_done 0, zeroed sums) for paths [first, end) of a run of `paths` paths
+ * seeded `seed` (first <= end <= paths), with n_assets assets and n_accounts accounts. Owned by
+ * the caller: xm_run_result_free(). NULL with XM_ENOMEM or XM_EUSAGE (a bad range) in err. */
+xm_run_result *xm_run_result_alloc(size_t n_assets, size_t n_accounts, uint64_t seed,
+                                   uint64_t paths, uint64_t first, uint64_t end, xm_error *err);
+
+/* Run the next `count` paths of r (model->book != NULL, r from xm_run_result_alloc for this
+ * model): paths [first_path + paths_done, + count), cut at end_path, as one parallel chunk on
+ * opts->threads threads (opts->paths and opts->seed are not used: r has them). On success the
+ * chunk is added to r: paths_done, sums, elapsed_s; threads becomes the largest used. On
+ * XM_EINTR (opts->stop raised) or any failure r is unchanged: the chunk is dropped. Progress is
+ * reported as slots done of end_path - first_path. Chunks give bit-identical results however
+ * the range is cut. */
+xm_status xm_run_cascades_more(const xm_model *model, const xm_sim_opts *opts, int naive,
+                               uint64_t count, xm_run_result *r, xm_error *err) XM_MUST_CHECK;
 
 /* Write DIR/summary.json, DIR/accounts.csv and DIR/paths.csv (docs/interface.md), each aside
  * and renamed into place only after all three were written completely. */

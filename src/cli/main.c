@@ -1,6 +1,8 @@
 /* xmrisk — command-line front end.
  *
  *   xmrisk run MODEL [--paths N] [--seed S] [--threads T] [--out DIR] [--quiet]
+ *              [--shard K/N] [--checkpoint FILE [--checkpoint-every N|Ns|Nm]]
+ *   xmrisk merge PART... [--out DIR] [--quiet]
  *   xmrisk check MODEL
  *
  * Exit status (shared/spec/interface.md): 0 success, 1 a failure while running, 2 a usage or
@@ -26,7 +28,9 @@
 #include "xmrisk/sim.h"
 
 #include "calibrate_cmd.h"
+#include "hpc_cmd.h"
 #include "liqprice_cmd.h"
+#include "mpi_comm.h"
 
 static volatile sig_atomic_t g_stop = 0;  /* set by SIGINT/SIGTERM; read by the workers */
 
@@ -38,6 +42,8 @@ static void on_signal(int sig)
 
 static const char usage_text[] =
     "usage: xmrisk run MODEL [--paths N] [--seed S] [--threads T] [--out DIR] [--quiet]\n"
+    "                  [--shard K/N] [--checkpoint FILE [--checkpoint-every N|Ns|Nm]]\n"
+    "       xmrisk merge PART... [--out DIR] [--quiet]\n"
     "       xmrisk check MODEL\n"
     "       xmrisk liqprice MODEL\n"
     "       xmrisk calibrate MODEL --asset SYM --target-p-liq A [--side long|short]\n"
@@ -53,6 +59,14 @@ static const char usage_text[] =
     "\n"
     "  run     simulate MODEL's paths; write DIR/summary.json and DIR/paths.csv\n"
     "          (DIR defaults to results/<model name>) and print a summary\n"
+    "          --shard K/N  only paths [floor(K P/N), floor((K+1) P/N)) of the P paths\n"
+    "                       (K from 0); write DIR/part-K-of-N.xmp for `merge` instead\n"
+    "          --checkpoint FILE  save progress to FILE every interval (default 60s;\n"
+    "                       N paths, Ns seconds, Nm minutes) and resume from it; removed\n"
+    "                       when the results are written\n"
+    "          under mpirun/mpiexec/srun the paths are split over the MPI ranks and\n"
+    "          rank 0 writes the files\n"
+    "  merge   merge the parts of every shard into DIR's result files, exactly as one run\n"
     "  check   validate MODEL and print it resolved (defaults, correlation, Cholesky, tiers)\n"
     "  liqprice  today's liquidation price of every position, CSV on stdout\n"
     "  calibrate the largest leverage (position), leverage cap or smallest tier rate\n"
@@ -88,13 +102,7 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-typedef struct {
-    const char *model_path;
-    const char *out_dir;
-    uint64_t paths, seed;
-    int has_paths, has_seed, quiet;
-    int threads;
-} run_args;
+typedef xm_cli_run_args run_args;
 
 static int parse_value_flag(const char *flag, const char *value, run_args *a)
 {
@@ -103,6 +111,22 @@ static int parse_value_flag(const char *flag, const char *value, run_args *a)
         return usage_error("%s needs a value", flag);
     if (strcmp(flag, "--out") == 0) {
         a->out_dir = value;
+        return 0;
+    }
+    if (strcmp(flag, "--checkpoint") == 0) {
+        a->checkpoint = value;
+        return 0;
+    }
+    if (strcmp(flag, "--shard") == 0) {
+        a->has_shard = 1;
+        if (xm_cli_parse_shard(value, &a->shard_k, &a->shard_n) != 0)
+            return usage_error("--shard: expected K/N with 0 <= K < N, got '%s'", value);
+        return 0;
+    }
+    if (strcmp(flag, "--checkpoint-every") == 0) {
+        if (xm_cli_parse_interval(value, &a->checkpoint_paths, &a->checkpoint_s) != 0)
+            return usage_error("--checkpoint-every: expected N (paths), Ns (seconds) or Nm "
+                               "(minutes) with N >= 1, got '%s'", value);
         return 0;
     }
     if (parse_u64(value, &v) != 0)
@@ -131,7 +155,9 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         if (strcmp(arg, "--quiet") == 0) {
             a->quiet = 1;
         } else if (strcmp(arg, "--paths") == 0 || strcmp(arg, "--seed") == 0 ||
-                   strcmp(arg, "--threads") == 0 || strcmp(arg, "--out") == 0) {
+                   strcmp(arg, "--threads") == 0 || strcmp(arg, "--out") == 0 ||
+                   strcmp(arg, "--shard") == 0 || strcmp(arg, "--checkpoint") == 0 ||
+                   strcmp(arg, "--checkpoint-every") == 0) {
             int rc = parse_value_flag(arg, i + 1 < argc ? argv[i + 1] : NULL, a);
             if (rc != 0)
                 return rc;
@@ -146,6 +172,8 @@ static int parse_run_args(int argc, char **argv, run_args *a)
     }
     if (a->model_path == NULL)
         return usage_error("%s: a MODEL file is required", "run");
+    if ((a->checkpoint_paths > 0 || a->checkpoint_s > 0) && a->checkpoint == NULL)
+        return usage_error("--checkpoint-every needs --checkpoint FILE");
     return 0;
 }
 
@@ -204,7 +232,7 @@ static int fail_model(const xm_error *err)
 
 /* results/<name> with the name reduced to [A-Za-z0-9._-] and no leading dot, so that a
  * model's free-text name can never point outside results/. */
-static void default_out_dir(const char *name, char *dir, size_t size)
+void xm_cli_default_out_dir(const char *name, char *dir, size_t size)
 {
     char safe[256];
     size_t k = 0;
@@ -272,13 +300,20 @@ static int cmd_run(int argc, char **argv)
     xm_error err;
     xm_error_clear(&err);
     xm_model *model = xm_model_load(a.model_path, &err);
-    if (model == NULL)
+    /* Under MPI every rank loads the model: all go on, or all stop with one message. */
+    if (xm_mpi_agree(model == NULL ? 2 : 0, &err) != 0) {
+        xm_model_free(model);
         return fail_model(&err);
+    }
+    if (model->book == NULL && (a.has_shard || a.checkpoint != NULL)) {
+        xm_model_free(model);
+        return usage_error("--shard and --checkpoint need a model with accounts");
+    }
     char dir[4096];
     if (a.out_dir != NULL)
         snprintf(dir, sizeof dir, "%s", a.out_dir);
     else
-        default_out_dir(model->name, dir, sizeof dir);
+        xm_cli_default_out_dir(model->name, dir, sizeof dir);
 
     progress_state ps = {mono_now(), 0.0};
     xm_sim_opts opts = {
@@ -290,10 +325,13 @@ static int cmd_run(int argc, char **argv)
         .stop = &g_stop,
     };
     install_signal_handlers();
-    if (model->book != NULL)
+    if (model->book != NULL && xm_cli_run_is_hpc(&a))
+        rc = xm_cli_run_hpc(model, &opts, &a, dir);
+    else if (model->book != NULL)
         rc = run_cascades(model, &opts, dir, a.quiet);
-    else
+    else if (xm_mpi_rank() == 0)  /* a market-only model runs on rank 0 alone */
         rc = run_market(model, &opts, dir, a.quiet);
+    rc = xm_mpi_bcast_rc(rc);
     xm_model_free(model);
     return rc;
 }
@@ -443,7 +481,8 @@ int main(int argc, char **argv)
     /* GSL's default handler aborts; the library reports its own errors instead. */
     gsl_set_error_handler_off();
     if (argc < 2)
-        return usage_error("%s", "a command is required: run, check, liqprice or calibrate");
+        return usage_error("%s", "a command is required: run, merge, check, liqprice or "
+                                 "calibrate");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);
@@ -453,8 +492,12 @@ int main(int argc, char **argv)
         printf("xmrisk %s\n", XM_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "run") == 0)
-        return cmd_run(argc, argv);
+    if (strcmp(cmd, "run") == 0) {
+        xm_mpi_begin(&argc, &argv);
+        return xm_mpi_end(cmd_run(argc, argv));
+    }
+    if (strcmp(cmd, "merge") == 0)
+        return xm_cli_merge(argc, argv);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc, argv);
     if (strcmp(cmd, "calibrate") == 0)
@@ -464,5 +507,6 @@ int main(int argc, char **argv)
             return usage_error("%s: expected exactly one MODEL file", "liqprice");
         return xm_cli_liqprice(argv[2]);
     }
-    return usage_error("unknown command '%s' (expected run, check, liqprice or calibrate)", cmd);
+    return usage_error("unknown command '%s' (expected run, merge, check, liqprice or "
+                       "calibrate)", cmd);
 }
