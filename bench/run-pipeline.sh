@@ -6,7 +6,7 @@
 #
 # Usage: bench/run-pipeline.sh [BUILD_DIR]      (default: build; a Release build is expected)
 # Environment (optional):
-#   PATHS=3000            paths per xmrisk run (one seed: every run computes the same result)
+#   PATHS=4000            paths per xmrisk run (one seed: every run computes the same result)
 #   NP_PATHS=256          paths per NumPy repetition (form linear)
 #   NP_FORMS=linear       NumPy forms to time: linear, positions, or linear,positions
 #   NP_POS_PATHS=32       paths per repetition of the (slow) positions form
@@ -27,7 +27,7 @@ root=$(dirname "$here")
 build=${1:-build}
 [[ $build = /* ]] || build=$root/$build
 py=${PYTHON:-/usr/bin/python3}
-paths=${PATHS:-3000}
+paths=${PATHS:-4000}
 np_paths=${NP_PATHS:-256}
 np_forms=${NP_FORMS:-linear}
 np_pos_paths=${NP_POS_PATHS:-32}
@@ -103,42 +103,44 @@ run_c() {
         printf "   %-10s run %d: %6.2f s engine, %6.2f s wall, %6.0f paths/s\n", l, r, e, w, p / e }'
 }
 
-# 2. xmrisk, threads.
-echo "== xmrisk: $paths paths x 288 steps, seed $seed, $reps runs each"
-for t in 1 2; do
-    for ((r = 1; r <= reps; r++)); do
-        run_c "${t}-thread" "$t" 1 "$r" "$bin" run "$book" --paths "$paths" --seed "$seed" --threads "$t" ||
-            die "xmrisk failed"
-    done
-done
-
-# 3. xmrisk, MPI ranks (one thread per rank).
+# 2. Is there MPI? (mpirun on PATH and a binary that says it has MPI)
+use_mpi=0
+mpiflags=()
 if [[ $mpi != 0 ]]; then
     if ! command -v mpirun >/dev/null 2>&1; then
         echo "== MPI: skipped (no mpirun on PATH)"
     elif [[ $mpi = auto ]] && ! { "$bin" --version; "$bin" --help; } 2>&1 | grep -qi mpi; then
         echo "== MPI: skipped ($bin --version / --help do not mention MPI: built without it; MPI=1 tries anyway)"
     else
-        mpiflags=()
+        use_mpi=1
         if mpirun --version 2>&1 | grep -qi 'open mpi'; then
             mpiflags+=(--oversubscribe)
             [[ $(id -u) = 0 ]] && mpiflags+=(--allow-run-as-root)
         fi
         echo "== MPI: mpirun ${mpiflags[*]} -np R, --threads 1 per rank"
-        for n in 1 2; do
-            for ((r = 1; r <= reps; r++)); do
-                if ! run_c "${n}-rank" 1 "$n" "$r" mpirun "${mpiflags[@]}" -np "$n" "$bin" run "$book" \
-                    --paths "$paths" --seed "$seed" --threads 1; then
-                    echo "== MPI: skipped (the $n-rank run failed)"
-                    sed -i '/,[0-9]*-rank,/d' "$results"
-                    break 2
-                fi
-            done
-        done
-        if [[ -f $tmp/c-2-rank-1/summary.json ]] && ! grep -qiE '"[a-z_]*(rank|mpi)[a-z_]*"' "$tmp/c-2-rank-1/summary.json"; then
-            echo "   note: summary.json of the 2-rank run names no ranks: check that the paths were split"
-        fi
     fi
+fi
+
+# 3. xmrisk: the configurations interleaved run by run, so that a busy spell of the shared
+# machine hits every configuration alike rather than all the runs of one.
+echo "== xmrisk: $paths paths x 288 steps, seed $seed, $reps runs of each configuration"
+for ((r = 1; r <= reps; r++)); do
+    for t in 1 2; do
+        run_c "${t}-thread" "$t" 1 "$r" "$bin" run "$book" --paths "$paths" --seed "$seed" --threads "$t" ||
+            die "xmrisk failed"
+    done
+    for n in 1 2; do
+        ((use_mpi)) || break
+        if ! run_c "${n}-rank" 1 "$n" "$r" mpirun "${mpiflags[@]}" -np "$n" "$bin" run "$book" \
+            --paths "$paths" --seed "$seed" --threads 1; then
+            echo "== MPI: skipped (the $n-rank run failed)"
+            sed -i '/,[0-9]*-rank,/d' "$results"
+            use_mpi=0
+        fi
+    done
+done
+if ((use_mpi)) && ! grep -qiE '"[a-z_]*(rank|mpi)[a-z_]*"' "$tmp/c-2-rank-1/summary.json"; then
+    echo "   note: summary.json of the 2-rank run names no ranks: check that the ranks split the paths"
 fi
 echo
 
