@@ -15,7 +15,11 @@ Subcommands:
                      simulate exactly the same accounts.
   run MODEL          simulate MODEL (its accounts from `accounts_csv:`), print the per-path
                      metrics of model.md §6 with standard errors, the speed, and with
-                     --compare SUMMARY.json the validation against xmrisk (PASS/FAIL lines).
+                     --compare SUMMARY.json the validation against xmrisk (PASS/FAIL lines),
+                     with --exact PATHS_CSV the exact check on a deterministic model.
+  deterministic MODEL OUT  write OUT: MODEL with every volatility 0, fixed drifts and linear
+                     impact, where every path is the same: xmrisk and this peer must agree
+                     on every per-path metric to rounding.
 
 One path, as in src/cascade.c: exogenous move (gbm / student_t with one chi-square per step
 shared by all assets / bachelier; Poisson market-wide jumps with loadings), impact decay
@@ -26,25 +30,26 @@ order: realized PnL at the fill, fee min(rate * notional, max(0, E)) to the fund
 paid by the fund, then ADL (Binance ranking), then socialized; I += dI, m *= e^dI; until no
 unit is liquidatable or max_rounds.
 
-Health forms (--form; all give the same liquidations up to rounding at E = MM):
+Health forms (--form; both exact, and bit-identical to each other on the tests):
   positions  per round: m[:, asset] gathered to [P, J], E = W + sum q (m - e) and
              MM = sum tier_mm(|q| m) per unit with np.add.reduceat, tiers by searchsorted
              (the textbook form);
   linear     with each position's tier fixed, E - MM of a unit is affine in the marks, so
-             h = c + m @ H for every unit of every path in one matmul [P, n] x [n, U]; the
-             few positions whose notional may have left its start tier on some path of the
-             batch get an exact correction; paths whose book ADL changed use `positions`.
+             h = [m, 1] @ [H; c] for every unit of every path in one einsum
+             [P, n+1] x [n+1, U]; the few positions whose notional may have left its start
+             tier on some path of the batch get an exact correction; paths whose book ADL
+             changed use `positions`.
 The default, `auto`, is `linear`: the fastest (bench/README.md).
 
 Vectorised settlement covers everything the benchmark model does; a path whose insurance fund
 could run out during a round (deficits of the round above the fund) is settled by a plain
 sequential loop over that path's liquidated units, with ADL as in src/margin.c
-(docs/margin.md): rare by construction with a funded venue, and exercised by validating on a
-model with a small fund. Not supported (an error): liquidation mode partial, ADL rankings other
+(docs/margin.md): rare with a funded venue, and exercised by the exact check on the
+deterministic model. Not supported (an error): liquidation mode partial, ADL rankings other
 than binance and none, inline `accounts:`.
 
 Random numbers: np.random.Generator(PCG64(seed)), not xmrisk's streams, so results agree with
-xmrisk statistically, not bit for bit. Timing covers the simulation only (like xmrisk's
+xmrisk statistically, not path by path (except on a deterministic model). Timing covers the simulation only (like xmrisk's
 elapsed_s); BLAS/OpenMP threads are pinned to 1 unless set, so the figure is per core.
 """
 import argparse
