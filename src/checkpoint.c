@@ -103,7 +103,7 @@ xm_status xm_checkpoint_run(const xm_model *model, const xm_sim_opts *opts, uint
     if (s == XM_OK && r == NULL) {
         r = xm_run_result_alloc(model->market.n, model->book->n_accounts, opts->seed,
                                 opts->paths, lo, hi, err);
-        s = r ? XM_OK : XM_ENOMEM;
+        s = r ? XM_OK : err != NULL && err->status != XM_OK ? err->status : XM_ENOMEM;
     }
     if (s == XM_OK && r->paths_done < total)
         s = probe_writable(ck->path, err);

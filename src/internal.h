@@ -2,8 +2,13 @@
 #ifndef XM_INTERNAL_H
 #define XM_INTERNAL_H
 
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
+
+#include "xmrisk/error.h"
 
 /* Monotonic wall time in seconds (timing fields only; never part of a result). */
 static inline double xm_now_s(void)
@@ -27,6 +32,29 @@ static inline void xm_json_string(FILE *fp, const char *s)
             fputc(c, fp);
     }
     fputc('"', fp);
+}
+
+/* Physical memory of this machine in bytes (INFINITY when unknown). */
+static inline double xm_physical_memory_bytes(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? (double)pages * (double)size : INFINITY;
+}
+
+/* Per-path results of `paths` paths at `bytes_per_path` each: refuse, with the estimate, a
+ * count that cannot fit in this machine's memory (a request error, exit 2). `what` prefixes
+ * the message ("run"). */
+static inline xm_status xm_check_paths_memory(const char *what, uint64_t paths,
+                                              double bytes_per_path, xm_error *err)
+{
+    double need = (double)paths * bytes_per_path, have = xm_physical_memory_bytes();
+    if (need <= have)
+        return XM_OK;
+    return xm_error_set(err, XM_EUSAGE,
+                        "%s: %llu paths need about %.1f GB for per-path results (%.0f bytes "
+                        "each), this machine has %.1f GB: use fewer paths%s",
+                        what, (unsigned long long)paths, need / 1e9, bytes_per_path,
+                        have / 1e9, what[0] == 'r' ? " or --shard K/N over several machines" : "");
 }
 
 #endif /* XM_INTERNAL_H */

@@ -29,9 +29,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
-
 #include "accounts_csv.h"
+#include "internal.h"
 #include "xmrisk/population.h"
 #include "yaml_util.h"
 
@@ -940,20 +939,13 @@ static xm_status check_drawable(const xy_ctx *c, const xy_node *n, const xy_node
     return XM_OK;
 }
 
-/* Physical memory of this machine in bytes (INFINITY when unknown). */
-static double physical_memory_bytes(void)
-{
-    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-    return pages > 0 && size > 0 ? (double)pages * (double)size : INFINITY;
-}
-
 /* Refuse, with the estimate, a population that cannot fit in memory. */
 static xm_status check_population_memory(const xy_ctx *c, const xy_node *n, const xy_path *p,
                                          const xm_population_params *pp)
 {
     double need = (double)pp->accounts *
                   (XM_POP_BYTES_PER_ACCOUNT + XM_POP_BYTES_PER_POSITION * pp->assets_max);
-    double have = physical_memory_bytes();
+    double have = xm_physical_memory_bytes();
     if (need <= have)
         return XM_OK;
     const xy_node *at = xy_map_get(n, "accounts");

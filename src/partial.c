@@ -869,7 +869,7 @@ xm_status xm_part_merge(xm_part *const *parts, size_t n, uint64_t lo, uint64_t h
     xm_run_result *r = NULL;
     if (st == XM_OK) {
         r = xm_run_result_alloc(i0->n_assets, i0->n_accounts, i0->seed, i0->paths, lo, hi, err);
-        st = r ? XM_OK : XM_ENOMEM;
+        st = r ? XM_OK : err != NULL && err->status != XM_OK ? err->status : XM_ENOMEM;
     }
     for (size_t k = 0; k < n && st == XM_OK; k++)
         merge_into(r, s[k]);

@@ -34,6 +34,10 @@ xm_run_result *xm_run_result_alloc(size_t n_assets, size_t n_accounts, uint64_t 
     }
     uint64_t slots = end - first ? end - first : 1;
     size_t na = n_assets ? n_assets : 1;
+    if (xm_check_paths_memory("run", end - first,
+                              (double)(sizeof(xm_path_metrics) + 2 * na * sizeof(double)),
+                              err) != XM_OK)
+        return NULL;
     xm_run_result *r = slots <= SIZE_MAX / sizeof(xm_path_metrics) / na
                            ? calloc(1, sizeof *r) : NULL;
     if (r != NULL) {
@@ -151,7 +155,7 @@ xm_status xm_run_cascades(const xm_model *model, const xm_sim_opts *opts, int na
     xm_run_result *r = xm_run_result_alloc(model->market.n, model->book->n_accounts, opts->seed,
                                            opts->paths, 0, opts->paths, err);
     if (r == NULL)
-        return XM_ENOMEM;
+        return err != NULL && err->status != XM_OK ? err->status : XM_ENOMEM;
     chunk_out c = run_slots(model, opts, naive, r, 0, opts->paths, r->acc);
     r->threads = c.threads;
     r->elapsed_s = c.elapsed_s;

@@ -81,6 +81,11 @@ xm_status xm_sim_run(const xm_model *model, const xm_sim_opts *opts, xm_sim_resu
     *out = NULL;
     if (opts->paths == 0)
         return xm_error_set(err, XM_EUSAGE, "run: the number of paths must be at least 1");
+    xm_status st = xm_check_paths_memory("run", opts->paths,
+                                         (double)(2 * model->market.n * sizeof(double) +
+                                                  sizeof(uint64_t)), err);
+    if (st != XM_OK)
+        return st;
     xm_sim_result *r = result_alloc(model->market.n, opts->paths, err);
     if (r == NULL)
         return XM_ENOMEM;

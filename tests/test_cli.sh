@@ -108,6 +108,14 @@ expect 2 "acc.csv:3: wallet_usd" -- "$xm" liqprice "$work/csvmodel.yaml"
 expect 2 "population.accounts: expected an integer in [1, 100000000]" -- \
   "$xm" check "$(dirname "$(dirname "$data")")/fuzz/corpus_model/finding_population_huge.yaml"
 
+# More paths than memory holds: a request error with the estimate, nothing written.
+expect 2 "run: 100000000000 paths need about 16000.0 GB for per-path results (160 bytes each)" -- \
+  "$xm" run "$models/default.yaml" --paths 100000000000 --out "$work/huge"
+expect 2 "use fewer paths or --shard K/N" -- "$xm" run "$data/repaired.yaml" --paths 100000000000 --out "$work/huge"
+expect 2 "calibrate: 100000000000 paths need about" -- \
+  "$xm" calibrate "$models/default.yaml" --asset BTC --target-p-liq 0.01 --paths 100000000000 --out "$work/huge"
+[ -e "$work/huge" ] && bad "a refused run wrote $work/huge" || ok
+
 # SIGTERM and SIGINT while the workers run: exit 1, the number of finished paths on standard
 # error, no result file and no temporary file left (a kill between the writes and the renames
 # is covered by xm_outfile: nothing is published before every file is complete).

@@ -150,7 +150,7 @@ static xm_status run_share(hpc_run *h, xm_run_result **r, xm_error *err)
     *r = xm_run_result_alloc(m->market.n, m->book->n_accounts, h->opts->seed, h->opts->paths,
                              h->qlo, h->qhi, err);
     if (*r == NULL)
-        return XM_ENOMEM;
+        return err != NULL && err->status != XM_OK ? err->status : XM_ENOMEM;
     return xm_run_cascades_more(m, h->opts, 0, h->qhi - h->qlo, *r, err);
 }
 
