@@ -401,9 +401,12 @@ static int cmp_position(const void *x, const void *y)
 }
 
 /* Positions in asset i on side `sign` (+1 long) with uPnL q (m - e) > 0, outside `account`:
- * written to s->cand in position order, their scores to s->score[j]. Returns how many.
- * Only the prefix of the (asset, side) index in profit is visited: O(k log k) for k
- * positions in profit instead of a scan of the book (the set and order are the scan's). */
+ * written to s->cand, their scores to s->score[j]. Returns how many. Only the prefix of the
+ * (asset, side) index in profit is visited: O(k) for k positions in profit instead of a scan
+ * of the book. The set is the scan's; the order is not, which does not matter while the
+ * ranking (score, then position index) is a strict total order: the heap then pops the same
+ * sequence from any layout. A NaN score (non-finite marks) breaks that, so then the
+ * candidates are put in position order, the layout a scan of the book gives. */
 static size_t adl_candidates(xm_margin_state *s, size_t account, size_t i, double sign,
                              const double *marks)
 {
@@ -423,9 +426,14 @@ static size_t adl_candidates(xm_margin_state *s, size_t account, size_t i, doubl
             continue;
         s->cand[n++] = j;
     }
-    qsort(s->cand, n, sizeof *s->cand, cmp_position);
-    for (size_t k = 0; k < n; k++)
-        s->score[s->cand[k]] = adl_score(s, s->cand[k], marks);
+    int nan = 0;
+    for (size_t k = 0; k < n; k++) {
+        double sc = adl_score(s, s->cand[k], marks);
+        s->score[s->cand[k]] = sc;
+        nan |= isnan(sc);
+    }
+    if (nan)
+        qsort(s->cand, n, sizeof *s->cand, cmp_position);
     return n;
 }
 
