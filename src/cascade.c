@@ -2,16 +2,26 @@
  * (see xmrisk/cascade.h; semantics docs/model.md §5-§6, docs/margin.md).
  *
  * Fast path (docs/cascade.md). Checking every unit in every round is the naive cost. A unit
- * checked at log-marks L0 with buffer B = E - MM > 0 and gross notional G = sum |q| m stays
- * safe while every mark moves by at most l in log terms, where
- *     G (1 + mmr_max) (e^l - 1) < B,   i.e.   l_u = log1p(B / (G (1 + mmr_max))):
- * equity is linear in the marks (|dE| <= G (e^l - 1)) and each tier's MM(N) is continuous and
- * piecewise linear with slope mmr_k <= mmr_max (model.md §3). So each unit is filed under the
- * evaluation point (step, round) where it was last checked, sorted by l_u; at a later point,
- * with dev_s = max_i |L_i - L_i(s)| for every point s still holding units, exactly the units
- * with l_u <= dev_s are checked again. Units whose state changed (liquidated, hit by ADL) are
- * filed with l = -1 and checked at the next point. The set of liquidatable units found at
- * every point is therefore the naive one, and so is everything downstream (tested).
+ * is checked at some evaluation point with marks m0 and found healthy with buffer
+ * B = E - MM > 0. Between changes of its state, E - MM moves with the marks only, and each
+ * position's share of that move is bounded on one side (model.md §3-§4):
+ *   - long q > 0: as m falls, E loses q (m0 - m) and MM (non-decreasing in the notional)
+ *     does not rise, so the loss is at most q (m0 - m); as m rises, E gains q dm and MM at
+ *     most mmr_max q dm < q dm: no loss;
+ *   - short q < 0: as m falls nothing is lost; as m rises up to c m0 (c = XM_SHORT_CAP), E
+ *     loses |q| (m - m0) and MM at most s |q| (m - m0), s = the mmr of the tier holding the
+ *     notional |q| c m0 (tiers are continuous with non-decreasing slopes, model.md §3).
+ * So the unit cannot be liquidatable while sum over (asset, side) of those losses < B. B is
+ * shared out over the unit's (asset, side) pairs in proportion to exposure x volatility, and
+ * each share becomes a price threshold per pair: a long exposure L with share b is due when
+ * m <= m0 - b / L, a short one S (weight |q|(1 + s)) when m >= min(m0 + b / S, c m0). The
+ * thresholds go into a per-(asset, side) index (src/watch.h); at each point exactly the units
+ * with a threshold crossed, those whose state changed (liquidated, hit by ADL) and those too
+ * close to call (B below the rounding guard) are checked. The set of liquidatable units found
+ * at every point is therefore the naive one, and so is everything downstream (tested).
+ *
+ * Per path, only what the previous path touched is reset: accounts it settled or ADL hit,
+ * units it checked. Memory grows with units and threads, never with paths.
  */
 #include "xmrisk/cascade.h"
 
@@ -21,6 +31,7 @@
 
 #include "xmrisk/margin.h"
 #include "xmrisk/paths.h"
+#include "watch.h"
 
 /* ---- per-account accumulators ---------------------------------------------------------- */
 
@@ -67,15 +78,15 @@ void xm_cascade_acc_merge(xm_cascade_acc *into, const xm_cascade_acc *from)
 
 /* ---- workspace ------------------------------------------------------------------------- */
 
-typedef struct {
-    double l;      /* log-move tolerance l_u (-1: check at the next point) */
-    uint32_t u;    /* unit */
-} filed_unit;
-
-typedef struct {
-    size_t start, head, end;  /* its units: pool[head .. end) still filed, sorted by l */
-    size_t snap;              /* row of its log-marks in snaps */
-} bucket;
+/* Shorts are watched up to this multiple of the mark they were checked at (the tier slope
+ * bound holds up to there). */
+#define XM_SHORT_CAP 2.0
+/* Rounding guard: the buffer is shrunk by this fraction of the unit's scale
+ * (|W or M| + sum |q| (m + e)), far above the rounding of E and MM (a few ulp of that scale),
+ * so rounding can never hide a crossing. */
+#define XM_GUARD_REL 1e-9
+/* Shares of the buffer are cut by this fraction so that their rounded sum stays below it. */
+#define XM_SHARE_CUT 1e-12
 
 struct xm_cascade_ws {
     const xm_model *m;
@@ -88,46 +99,30 @@ struct xm_cascade_ws {
     /* per asset */
     double *decay;               /* 2^(-dt/h) per step */
     double *k_lin, *k_sqrt;      /* dI = k_lin X, or sign(X) k_sqrt sqrt|X| */
-    double *imp, *marks, *exec, *flow, *d_imp, *logm;
+    double *imp, *marks, *exec, *flow, *d_imp;
+    double *vol;                 /* volatility weight of the asset's buffer shares */
+    double *min_ratio, *impact_at_min;  /* the path's, copied out at its end */
     /* units: cross accounts and isolated positions, in account order */
     size_t n_units;
     uint32_t *unit_acc;
     long *unit_pos;
+    uint32_t *acct_unit;         /* per account: its (first) unit */
     uint32_t *liq;               /* liquidatable units of the round (sorted) */
-    uint8_t *pending;            /* per unit: popped for checking at this point */
+    uint32_t *check;             /* units to check at this point (sorted) */
     double *close_qty;           /* per position */
-    double *qty_seen;            /* per position: quantities as last seen (ADL detection) */
-    uint8_t *acct_liq, *acct_adl;
+    uint8_t *acct_liq, *acct_adl, *acct_dirty;
     uint32_t *acct_first;
     uint32_t *liq_accts, *adl_accts;  /* accounts flagged on this path, in flagging order */
-    size_t n_liq_accts, n_adl_accts;
+    uint32_t *dirty_accts;       /* accounts whose margin state the path changed */
+    size_t n_liq_accts, n_adl_accts, n_dirty;
     double *eq0;                 /* per account: equity at start prices */
-    double mmr_max;
-    /* fast path: pool of filed units, buckets, log-mark snapshots (grown, kept across paths) */
-    filed_unit *pool, *init;     /* init: the units filed at S0, path-independent */
-    size_t pool_len, pool_cap;
-    bucket *buckets;
-    size_t n_buckets, buckets_cap;
-    double *snaps;               /* rows of log-marks, one per bucket ever opened on the path */
-    size_t snaps_len, snaps_cap;
-    uint32_t *check;             /* units to check at this point */
+    /* fast path */
+    xm_watch *watch;             /* NULL for the naive engine */
+    double *x;                   /* 2n coordinates: -m_i (long side), m_i (short side) */
+    double *dim_w;               /* 2n: a unit's exposure per (asset, side), zero between uses */
+    size_t *dims;                /* 2n: the (asset, side) pairs a unit holds */
     uint64_t checks;
 };
-
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (q == NULL)
-        return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
 
 static void count_units(xm_cascade_ws *w)
 {
@@ -143,6 +138,7 @@ static void list_units(xm_cascade_ws *w)
     const xm_book *b = w->b;
     size_t u = 0;
     for (size_t a = 0; a < b->n_accounts; a++) {
+        w->acct_unit[a] = (uint32_t)u;
         if (b->mode[a] == XM_CROSS) {
             w->unit_acc[u] = (uint32_t)a;
             w->unit_pos[u++] = XM_UNIT_ACCOUNT;
@@ -153,6 +149,15 @@ static void list_units(xm_cascade_ws *w)
             w->unit_pos[u++] = (long)j;
         }
     }
+}
+
+/* The unit holding position j. */
+static uint32_t unit_of_position(const xm_cascade_ws *w, size_t j)
+{
+    size_t a = w->b->owner[j];
+    if (w->b->mode[a] == XM_CROSS)
+        return w->acct_unit[a];
+    return w->acct_unit[a] + (uint32_t)(j - w->b->first[a]);
 }
 
 /* Impact coefficients (model.md §5.3.3): linear dI = 0.01 X / D; square root
@@ -169,16 +174,10 @@ static void impact_constants(xm_cascade_ws *w)
                            ? im->y * a->vol / sqrt(365.0) / sqrt(im->daily_volume_usd)
                            : 0.0;
         w->decay[i] = isinf(im->half_life_minutes) ? 1.0 : exp2(-dt_min / im->half_life_minutes);
+        /* any positive weights give exact results; volatility makes the shares of a
+         * multi-asset unit run out at about the same time */
+        w->vol[i] = a->vol > 0.0 && isfinite(a->vol) ? a->vol : 0.01;
     }
-}
-
-static double max_mmr(const xm_venue *v)
-{
-    double mx = 0.0;
-    for (size_t i = 0; i < v->n_assets; i++)
-        for (size_t k = 0; k < v->tiers[i].n; k++)
-            mx = fmax(mx, v->tiers[i].tier[k].mmr);
-    return mx;
 }
 
 /* Equity of every account at marks (cross: W + sum q (m - e); isolated: sum M_j + q (m - e)). */
@@ -213,20 +212,25 @@ static int alloc_arrays(xm_cascade_ws *w)
     w->exec = xcalloc(n, sizeof(double), &bad);
     w->flow = xcalloc(n, sizeof(double), &bad);
     w->d_imp = xcalloc(n, sizeof(double), &bad);
-    w->logm = xcalloc(n, sizeof(double), &bad);
+    w->vol = xcalloc(n, sizeof(double), &bad);
+    w->min_ratio = xcalloc(n, sizeof(double), &bad);
+    w->impact_at_min = xcalloc(n, sizeof(double), &bad);
+    w->x = xcalloc(2 * n, sizeof(double), &bad);
+    w->dim_w = xcalloc(2 * n, sizeof(double), &bad);
+    w->dims = xcalloc(2 * n, sizeof(size_t), &bad);
     w->unit_acc = xcalloc(nu, sizeof(uint32_t), &bad);
     w->unit_pos = xcalloc(nu, sizeof(long), &bad);
+    w->acct_unit = xcalloc(na, sizeof(uint32_t), &bad);
     w->liq = xcalloc(nu, sizeof(uint32_t), &bad);
-    w->pending = xcalloc(nu, 1, &bad);
     w->check = xcalloc(nu, sizeof(uint32_t), &bad);
-    w->init = xcalloc(nu, sizeof(filed_unit), &bad);
     w->close_qty = xcalloc(np, sizeof(double), &bad);
-    w->qty_seen = xcalloc(np, sizeof(double), &bad);
     w->acct_liq = xcalloc(na, 1, &bad);
     w->acct_adl = xcalloc(na, 1, &bad);
+    w->acct_dirty = xcalloc(na, 1, &bad);
     w->acct_first = xcalloc(na, sizeof(uint32_t), &bad);
     w->liq_accts = xcalloc(na, sizeof(uint32_t), &bad);
     w->adl_accts = xcalloc(na, sizeof(uint32_t), &bad);
+    w->dirty_accts = xcalloc(na, sizeof(uint32_t), &bad);
     w->eq0 = xcalloc(na, sizeof(double), &bad);
     return bad ? -1 : 0;
 }
@@ -237,100 +241,128 @@ void xm_cascade_ws_free(xm_cascade_ws *w)
         return;
     xm_path_ws_free(w->path);
     xm_margin_state_free(w->ms);
+    xm_watch_free(w->watch);
     void *arrays[] = {w->decay, w->k_lin, w->k_sqrt, w->imp, w->marks, w->exec, w->flow,
-                      w->d_imp, w->logm, w->unit_acc, w->unit_pos, w->liq, w->pending,
-                      w->check, w->init, w->close_qty, w->qty_seen, w->acct_liq, w->acct_adl,
-                      w->acct_first, w->liq_accts, w->adl_accts, w->eq0, w->pool, w->buckets,
-                      w->snaps};
+                      w->d_imp, w->vol, w->min_ratio, w->impact_at_min, w->x, w->dim_w,
+                      w->dims, w->unit_acc, w->unit_pos,
+                      w->acct_unit, w->liq, w->check, w->close_qty, w->acct_liq, w->acct_adl,
+                      w->acct_dirty, w->acct_first, w->liq_accts, w->adl_accts,
+                      w->dirty_accts, w->eq0};
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
     free(w);
 }
 
-/* l_u of a unit checked healthy (module comment); +inf when nothing is open. The buffer is
- * shrunk by 1e-9 G so that rounding in E and MM can never hide a crossing. */
-static double tolerance(const xm_cascade_ws *w, size_t u, xm_health h)
+/* ---- fast path: thresholds -------------------------------------------------------------- */
+
+static void unit_range(const xm_cascade_ws *w, size_t u, size_t *lo, size_t *hi)
 {
-    const xm_book *b = w->b;
-    if (!h.open)
-        return INFINITY;
-    double g = 0.0;
     size_t a = w->unit_acc[u];
     long pos = w->unit_pos[u];
-    size_t lo = pos == XM_UNIT_ACCOUNT ? b->first[a] : (size_t)pos;
-    size_t hi = pos == XM_UNIT_ACCOUNT ? b->first[a + 1] : (size_t)pos + 1;
-    for (size_t j = lo; j < hi; j++)
-        g += fabs(w->ms->qty[j]) * w->marks[b->asset[j]];
-    double buf = h.equity - h.mm - 1e-9 * g;
-    if (!(buf > 0.0) || !(g > 0.0))
-        return -1.0;
-    /* x / (1 + x) <= log1p(x): a slightly smaller, cheaper tolerance (still exact results). */
-    double x = buf / (g * (1.0 + w->mmr_max));
-    return x / (1.0 + x);
+    *lo = pos == XM_UNIT_ACCOUNT ? w->b->first[a] : (size_t)pos;
+    *hi = pos == XM_UNIT_ACCOUNT ? w->b->first[a + 1] : (size_t)pos + 1;
 }
 
-/* Sort filed units by tolerance, ascending (quicksort, median of three, insertion sort for
- * short runs). Only the set of units with l <= dev is ever used, so the order of equal keys
- * does not matter. */
-static void insertion_sort(filed_unit *a, size_t n)
+/* The unit is due at the next point (setup: at every path's first point). */
+static void due_next(xm_cascade_ws *w, uint32_t u, int setup)
 {
-    for (size_t i = 1; i < n; i++) {
-        filed_unit x = a[i];
-        size_t j = i;
-        for (; j > 0 && a[j - 1].l > x.l; j--)
-            a[j] = a[j - 1];
-        a[j] = x;
+    if (setup)
+        xm_watch_base_due(w->watch, u);
+    else
+        xm_watch_due_next(w->watch, u);
+}
+
+/* Slope bound s of a short's MM while its mark stays below XM_SHORT_CAP times the mark now:
+ * the mmr of the tier holding that notional (the last tier's beyond the caps). Tiers have
+ * non-decreasing mmr (model.md §3), so no slope on the way is larger. */
+static double short_slope(const xm_tier_table *t, double notional)
+{
+    long k = xm_tier_index(t, XM_SHORT_CAP * notional);
+    return t->tier[k < 0 ? (long)t->n - 1 : k].mmr;
+}
+
+/* Exposure per (asset, side) of unit u into dim_w / dims (module comment): long L = q, short
+ * |q| (1 + s). Returns the number of pairs and the unit's scale |W or M| + sum |q| (m + e),
+ * or 0 pairs when a mark it holds is not positive and finite (the bounds need m0 > 0). */
+static size_t unit_exposure(xm_cascade_ws *w, uint32_t u, double *scale)
+{
+    const xm_book *b = w->b;
+    const xm_margin_state *s = w->ms;
+    size_t lo, hi, nd = 0;
+    unit_range(w, u, &lo, &hi);
+    long pos = w->unit_pos[u];
+    double sc = fabs(pos == XM_UNIT_ACCOUNT ? s->wallet[w->unit_acc[u]] : s->margin[pos]);
+    for (size_t j = lo; j < hi; j++) {
+        double q = s->qty[j];
+        if (q == 0.0)
+            continue;
+        size_t i = b->asset[j], d = 2 * i + (q < 0.0);
+        double m = w->marks[i], notional = fabs(q) * m;
+        if (!(m > 0.0 && isfinite(m))) {
+            for (size_t k = 0; k < nd; k++)
+                w->dim_w[w->dims[k]] = 0.0;
+            return 0;
+        }
+        sc += notional + fabs(q) * b->entry[j];
+        if (w->dim_w[d] == 0.0)
+            w->dims[nd++] = d;
+        w->dim_w[d] += q > 0.0 ? q : -q * (1.0 + short_slope(&w->v->tiers[i], notional));
+    }
+    *scale = sc;
+    return nd;
+}
+
+/* File unit u, checked healthy (h) at the current marks, under one price threshold per
+ * (asset, side) it holds (module comment; setup: as a base entry of every path). */
+static void watch_unit(xm_cascade_ws *w, uint32_t u, xm_health h, int setup)
+{
+    if (!h.open)
+        return;   /* nothing open: never liquidatable until its state changes */
+    double scale = 0.0, total = 0.0;
+    size_t nd = unit_exposure(w, u, &scale);
+    double buffer = h.equity - h.mm - XM_GUARD_REL * scale;
+    if (nd == 0 || !(buffer > 0.0)) {
+        for (size_t k = 0; k < nd; k++)
+            w->dim_w[w->dims[k]] = 0.0;
+        due_next(w, u, setup);
+        return;
+    }
+    for (size_t k = 0; k < nd; k++) {
+        size_t d = w->dims[k];
+        total += w->dim_w[d] * w->marks[d / 2] * w->vol[d / 2];
+    }
+    for (size_t k = 0; k < nd; k++) {
+        size_t d = w->dims[k], i = d / 2;
+        double m = w->marks[i], e = w->dim_w[d];
+        double share = buffer * (e * m * w->vol[i] / total) * (1.0 - XM_SHARE_CUT);
+        /* long: due when m <= m0 - b/L, i.e. -m >= key; short: due when m >= key */
+        double key = d % 2 == 0 ? -(m - share / e) : fmin(m + share / e, XM_SHORT_CAP * m);
+        if (setup)
+            xm_watch_base_add(w->watch, d, key, u);
+        else
+            xm_watch_file(w->watch, u, d, key);
+        w->dim_w[d] = 0.0;
     }
 }
 
-static void swap_filed(filed_unit *a, filed_unit *b)
-{
-    filed_unit t = *a;
-    *a = *b;
-    *b = t;
-}
-
-static void sort_filed(filed_unit *a, size_t n)
-{
-    while (n > 16) {
-        filed_unit *m = a + n / 2, *z = a + n - 1;
-        if (m->l < a->l) swap_filed(m, a);
-        if (z->l < a->l) swap_filed(z, a);
-        if (z->l < m->l) swap_filed(z, m);
-        double pivot = m->l;
-        size_t i = 0, j = n - 1;
-        for (;;) {
-            while (a[i].l < pivot) i++;
-            while (a[j].l > pivot) j--;
-            if (i >= j) break;
-            swap_filed(&a[i++], &a[j--]);
-        }
-        /* recurse into the smaller part, loop on the larger */
-        size_t left = j + 1;
-        if (left < n - left) {
-            sort_filed(a, left);
-            a += left;
-            n -= left;
-        } else {
-            sort_filed(a + left, n - left);
-            n = left;
-        }
-    }
-    insertion_sort(a, n);
-}
-
-/* Units filed at S0 (path-independent): health at the start prices with the book as loaded. */
-static void file_initial(xm_cascade_ws *w)
+/* Base filing at S0 (path-independent): health at the start prices with the book as loaded;
+ * also every account's equity there. */
+static int file_initial(xm_cascade_ws *w)
 {
     for (size_t i = 0; i < w->n; i++)
         w->marks[i] = w->m->market.assets[i].price;
-    for (size_t u = 0; u < w->n_units; u++) {
-        xm_health h = xm_margin_health(w->ms, w->unit_acc[u], w->unit_pos[u], w->marks);
-        w->init[u] = (filed_unit){tolerance(w, u, h), (uint32_t)u};
-    }
-    sort_filed(w->init, w->n_units);
     for (size_t a = 0; a < w->b->n_accounts; a++)
         w->eq0[a] = account_equity(w->ms, a, w->marks);
+    if (w->naive)
+        return 0;
+    for (size_t u = 0; u < w->n_units; u++) {
+        xm_health h = xm_margin_health(w->ms, w->unit_acc[u], w->unit_pos[u], w->marks);
+        if (xm_health_liquidatable(h))
+            due_next(w, (uint32_t)u, 1);
+        else
+            watch_unit(w, (uint32_t)u, h, 1);
+    }
+    return xm_watch_base_seal(w->watch);
 }
 
 xm_cascade_ws *xm_cascade_ws_alloc(const xm_model *m, int naive, xm_error *err)
@@ -352,7 +384,9 @@ xm_cascade_ws *xm_cascade_ws_alloc(const xm_model *m, int naive, xm_error *err)
     count_units(w);
     w->path = xm_path_ws_alloc(&m->market, xm_model_tau(m), err);
     w->ms = w->path ? xm_margin_state_alloc(w->b, w->v, err) : NULL;
-    if (w->ms == NULL || alloc_arrays(w) != 0) {
+    if (w->ms != NULL && !naive)
+        w->watch = xm_watch_alloc(w->n_units, 2 * w->n, err);
+    if (w->ms == NULL || (!naive && w->watch == NULL) || alloc_arrays(w) != 0) {
         size_t units = w->n_units;
         xm_cascade_ws_free(w);
         xm_error_set(err, XM_ENOMEM, "run: out of memory for a cascade workspace (%zu units)",
@@ -361,8 +395,12 @@ xm_cascade_ws *xm_cascade_ws_alloc(const xm_model *m, int naive, xm_error *err)
     }
     list_units(w);
     impact_constants(w);
-    w->mmr_max = max_mmr(w->v);
-    file_initial(w);
+    if (file_initial(w) != 0) {
+        size_t units = w->n_units;
+        xm_cascade_ws_free(w);
+        xm_error_set(err, XM_ENOMEM, "run: out of memory for the index of %zu units", units);
+        return NULL;
+    }
     return w;
 }
 
@@ -371,140 +409,64 @@ uint64_t xm_cascade_checks(const xm_cascade_ws *w)
     return w->checks;
 }
 
-/* ---- fast path: filed units ------------------------------------------------------------ */
+/* ---- evaluation points ------------------------------------------------------------------ */
 
-static void unit_range(const xm_cascade_ws *w, size_t u, size_t *lo, size_t *hi)
+/* The units to check now into w->check, in unit order. Naive: every unit. Fast: the due
+ * ones (an index that failed to allocate switches the workspace to naive: same results). */
+static size_t units_to_check(xm_cascade_ws *w)
 {
-    size_t a = w->unit_acc[u];
-    long pos = w->unit_pos[u];
-    *lo = pos == XM_UNIT_ACCOUNT ? w->b->first[a] : (size_t)pos;
-    *hi = pos == XM_UNIT_ACCOUNT ? w->b->first[a + 1] : (size_t)pos + 1;
-}
-
-/* A new bucket for the current evaluation point, holding the current log-marks. On
- * allocation failure the workspace falls back to the naive engine (same results). */
-static void open_bucket(xm_cascade_ws *w)
-{
-    size_t nb = w->n_buckets, row = w->snaps_len;
-    if (grow((void **)&w->buckets, &w->buckets_cap, nb + 1, sizeof *w->buckets) ||
-        grow((void **)&w->snaps, &w->snaps_cap, (row + 1) * w->n, sizeof *w->snaps)) {
+    if (!w->naive && w->watch->failed)
         w->naive = 1;
-        return;
+    if (w->naive) {
+        for (size_t u = 0; u < w->n_units; u++)
+            w->check[u] = (uint32_t)u;
+        return w->n_units;
     }
-    memcpy(w->snaps + row * w->n, w->logm, w->n * sizeof *w->snaps);
-    w->buckets[nb] = (bucket){w->pool_len, w->pool_len, w->pool_len, row};
-    w->n_buckets = nb + 1;
-    w->snaps_len = row + 1;
-}
-
-static void file_unit(xm_cascade_ws *w, double l, uint32_t u)
-{
-    if (w->naive)
-        return;
-    if (grow((void **)&w->pool, &w->pool_cap, w->pool_len + 1, sizeof *w->pool)) {
-        w->naive = 1;
-        return;
+    for (size_t i = 0; i < w->n; i++) {
+        double m = w->marks[i];
+        int ok = isfinite(m);   /* a mark that is not finite: every unit holding it is due */
+        w->x[2 * i] = ok ? -m : INFINITY;
+        w->x[2 * i + 1] = ok ? m : INFINITY;
     }
-    w->pool[w->pool_len++] = (filed_unit){l, u};
-    w->buckets[w->n_buckets - 1].end = w->pool_len;
+    return xm_watch_collect(w->watch, w->x, w->check);
 }
 
-static void seal_bucket(xm_cascade_ws *w)
-{
-    if (w->naive || w->n_buckets == 0)
-        return;
-    bucket *bk = &w->buckets[w->n_buckets - 1];
-    sort_filed(w->pool + bk->head, bk->end - bk->head);
-}
-
-/* Units whose tolerance the marks have used up since they were filed; empty buckets go. */
-static size_t due_units(xm_cascade_ws *w)
-{
-    size_t nc = 0, keep = 0;
-    for (size_t k = 0; k < w->n_buckets; k++) {
-        bucket bk = w->buckets[k];
-        const double *snap = w->snaps + bk.snap * w->n;
-        double dev = 0.0;
-        for (size_t i = 0; i < w->n; i++) {
-            double d = fabs(w->logm[i] - snap[i]);
-            if (isnan(d)) {  /* a non-positive price (bachelier): check everything */
-                dev = INFINITY;
-                break;
-            }
-            dev = fmax(dev, d);
-        }
-        while (bk.head < bk.end && w->pool[bk.head].l <= dev)
-            w->check[nc++] = w->pool[bk.head++].u;
-        if (bk.head < bk.end)
-            w->buckets[keep++] = bk;
-    }
-    w->n_buckets = keep;
-    return nc;
-}
-
-/* Every unit due at the next point (after ADL changed other units' positions). */
-static void refile_all(xm_cascade_ws *w)
-{
-    if (w->naive)
-        return;
-    for (size_t k = 0; k + 1 < w->n_buckets; k++)
-        w->buckets[k].head = w->buckets[k].end;
-    bucket *cur = &w->buckets[w->n_buckets - 1];
-    cur->head = cur->end;
-    for (size_t u = 0; u < w->n_units; u++)
-        file_unit(w, -1.0, (uint32_t)u);
-}
-
-static int cmp_u32(const void *x, const void *y)
-{
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return (a > b) - (a < b);
-}
-
-/* The liquidatable units at the current marks, in unit (= account) order, into w->liq.
- * Naive: every unit. Fast: the due ones; the healthy are filed with their tolerance, the
- * liquidatable with -1 (their state is about to change). */
+/* The liquidatable units at the current marks, in unit (= account) order, into w->liq. The
+ * liquidatable are due at the next point (their state is about to change); the healthy are
+ * filed under their thresholds. */
 static size_t find_liquidatable(xm_cascade_ws *w)
 {
-    for (size_t i = 0; i < w->n; i++)
-        w->logm[i] = log(w->marks[i]);
-    size_t nc;
-    if (w->naive) {
-        nc = w->n_units;
-        for (size_t u = 0; u < nc; u++)
-            w->check[u] = (uint32_t)u;
-    } else {
-        nc = due_units(w);
-        open_bucket(w);
-    }
-    size_t nl = 0;
+    size_t nc = units_to_check(w), nl = 0;
     for (size_t k = 0; k < nc; k++) {
         uint32_t u = w->check[k];
         xm_health h = xm_margin_health(w->ms, w->unit_acc[u], w->unit_pos[u], w->marks);
         w->checks++;
         if (xm_health_liquidatable(h)) {
             w->liq[nl++] = u;
-            file_unit(w, -1.0, u);
-        } else {
-            file_unit(w, tolerance(w, u, h), u);
+            if (!w->naive)
+                due_next(w, u, 0);
+        } else if (!w->naive) {
+            watch_unit(w, u, h, 0);
         }
     }
-    seal_bucket(w);
-    if (!w->naive)
-        qsort(w->liq, nl, sizeof *w->liq, cmp_u32);
     return nl;
 }
 
 /* ---- one path -------------------------------------------------------------------------- */
 
+/* Back to the book as loaded: only the accounts the last path changed, and the per-path
+ * flags it set. */
 static void reset_path(xm_cascade_ws *w, uint64_t seed, uint64_t path)
 {
     xm_path_begin(w->path, seed, path);
-    xm_margin_state_reset(w->ms);
+    for (size_t k = 0; k < w->n_dirty; k++) {
+        xm_margin_state_restore(w->ms, w->dirty_accts[k]);
+        w->acct_dirty[w->dirty_accts[k]] = 0;
+    }
+    xm_margin_state_reset_ledger(w->ms);
     for (size_t i = 0; i < w->n; i++) {
         w->imp[i] = 0.0;
         w->marks[i] = w->m->market.assets[i].price;
-        w->logm[i] = log(w->marks[i]);
     }
     for (size_t k = 0; k < w->n_liq_accts; k++) {
         w->acct_liq[w->liq_accts[k]] = 0;
@@ -512,18 +474,10 @@ static void reset_path(xm_cascade_ws *w, uint64_t seed, uint64_t path)
     }
     for (size_t k = 0; k < w->n_adl_accts; k++)
         w->acct_adl[w->adl_accts[k]] = 0;
-    w->n_liq_accts = w->n_adl_accts = 0;
-    if (w->b->n_positions)
-        memcpy(w->qty_seen, w->b->qty, w->b->n_positions * sizeof *w->qty_seen);
+    w->n_liq_accts = w->n_adl_accts = w->n_dirty = 0;
     w->checks = 0;
-    w->n_buckets = 0;
-    w->snaps_len = 0;
-    w->pool_len = 0;
-    if (w->naive)
-        return;
-    open_bucket(w);
-    for (size_t u = 0; u < w->n_units; u++)
-        file_unit(w, w->init[u].l, w->init[u].u);  /* already sorted */
+    if (!w->naive)
+        xm_watch_begin(w->watch);
 }
 
 static void track_min(xm_cascade_ws *w, double *min_ratio, double *impact_at_min)
@@ -560,16 +514,27 @@ static void round_orders(xm_cascade_ws *w, size_t nl)
     }
 }
 
-/* Accounts whose positions ADL changed during the last settlement (all but `account`). */
+/* The path changed account a's margin state: restore it before the next path. */
+static void note_dirty(xm_cascade_ws *w, size_t a)
+{
+    if (w->acct_dirty[a])
+        return;
+    w->acct_dirty[a] = 1;
+    w->dirty_accts[w->n_dirty++] = (uint32_t)a;
+}
+
+/* The ADL fills of the last settlement (the margin state's log, margin.h): their units are
+ * due at the next point (ADL changed them), their accounts are restored after the path, and an
+ * account whose quantity changed counts as hit by ADL (all but `account`, the bankrupt). */
 static void note_adl(xm_cascade_ws *w, size_t account)
 {
-    const xm_book *b = w->b;
-    for (size_t j = 0; j < b->n_positions; j++) {
-        if (w->ms->qty[j] == w->qty_seen[j])
-            continue;
-        uint32_t a = b->owner[j];
-        w->qty_seen[j] = w->ms->qty[j];
-        if (a == account || w->acct_adl[a])
+    const xm_margin_state *s = w->ms;
+    for (size_t k = 0; k < s->n_adl; k++) {
+        uint32_t j = s->adl_pos[k], a = w->b->owner[j];
+        note_dirty(w, a);
+        if (!w->naive)
+            due_next(w, unit_of_position(w, j), 0);
+        if (s->qty[j] == s->adl_qty_before[k] || a == account || w->acct_adl[a])
             continue;
         w->acct_adl[a] = 1;
         w->adl_accts[w->n_adl_accts++] = a;
@@ -589,27 +554,20 @@ static void note_liquidated(xm_cascade_ws *w, size_t a, uint32_t step)
 static void settle_round(xm_cascade_ws *w, size_t nl, uint32_t step, xm_path_metrics *pm,
                          double *min_ratio, double *impact_at_min)
 {
-    int adl = 0;
     for (size_t k = 0; k < nl; k++) {
         uint32_t u = w->liq[k];
-        size_t a = w->unit_acc[u], lo, hi;
+        size_t a = w->unit_acc[u];
         uint64_t fills = w->ms->ledger.adl_fills, events = w->ms->ledger.events;
         xm_liq_settle(w->ms, a, w->unit_pos[u], w->close_qty, w->exec, w->marks, NULL);
-        unit_range(w, u, &lo, &hi);
-        for (size_t j = lo; j < hi; j++)
-            w->qty_seen[j] = w->ms->qty[j];
+        note_dirty(w, a);
         if (w->ms->ledger.events > events) {
             note_liquidated(w, a, step);
             if (pm->first_liq_step == 0)
                 pm->first_liq_step = step;
         }
-        if (w->ms->ledger.adl_fills > fills) {
+        if (w->ms->ledger.adl_fills > fills)
             note_adl(w, a);
-            adl = 1;
-        }
     }
-    if (adl)
-        refile_all(w);
     for (size_t i = 0; i < w->n; i++) {
         w->imp[i] += w->d_imp[i];
         w->marks[i] *= exp(w->d_imp[i]);
@@ -677,16 +635,23 @@ static void finish_path(xm_cascade_ws *w, xm_path_metrics *pm, xm_cascade_acc *a
     }
 }
 
+/* The path runs on the workspace's own copies of its outputs, written out once at the end:
+ * the caller's slots of neighbouring paths share cache lines, and the per-step updates would
+ * bounce them between threads (false sharing). */
 void xm_cascade_run_path(xm_cascade_ws *w, uint64_t seed, uint64_t path, xm_path_metrics *pm,
                          double *min_ratio, double *impact_at_min, xm_cascade_acc *acc)
 {
-    memset(pm, 0, sizeof *pm);
+    xm_path_metrics local;
+    memset(&local, 0, sizeof local);   /* padding too: callers compare metrics bytewise */
     for (size_t i = 0; i < w->n; i++) {
-        min_ratio[i] = INFINITY;
-        impact_at_min[i] = 0.0;
+        w->min_ratio[i] = INFINITY;
+        w->impact_at_min[i] = 0.0;
     }
     reset_path(w, seed, path);
     for (uint32_t t = 1; t <= w->m->steps; t++)
-        run_step(w, t, pm, min_ratio, impact_at_min, acc);
-    finish_path(w, pm, acc);
+        run_step(w, t, &local, w->min_ratio, w->impact_at_min, acc);
+    finish_path(w, &local, acc);
+    memcpy(pm, &local, sizeof local);
+    memcpy(min_ratio, w->min_ratio, w->n * sizeof *min_ratio);
+    memcpy(impact_at_min, w->impact_at_min, w->n * sizeof *impact_at_min);
 }

@@ -42,8 +42,13 @@ xm_margin_state *xm_margin_state_alloc(const xm_book *book, const xm_venue *venu
         s->margin = malloc(np * sizeof *s->margin);
         s->cand = malloc(np * sizeof *s->cand);
         s->score = malloc(np * sizeof *s->score);
+        s->adl_pos = malloc(np * sizeof *s->adl_pos);
+        s->adl_qty_before = malloc(np * sizeof *s->adl_qty_before);
+        s->adl_index = malloc(np * sizeof *s->adl_index);
+        s->adl_off = malloc((2 * venue->n_assets + 1) * sizeof *s->adl_off);
     }
-    if (s == NULL || !s->wallet || !s->qty || !s->margin || !s->cand || !s->score) {
+    if (s == NULL || !s->wallet || !s->qty || !s->margin || !s->cand || !s->score ||
+        !s->adl_pos || !s->adl_qty_before || !s->adl_index || !s->adl_off) {
         xm_margin_state_free(s);
         xm_error_set(err, XM_ENOMEM, "margin state: out of memory for %zu accounts, %zu positions",
                      book->n_accounts, book->n_positions);
@@ -62,6 +67,10 @@ void xm_margin_state_free(xm_margin_state *s)
     free(s->margin);
     free(s->cand);
     free(s->score);
+    free(s->adl_pos);
+    free(s->adl_qty_before);
+    free(s->adl_index);
+    free(s->adl_off);
     free(s);
 }
 
@@ -74,10 +83,26 @@ void xm_margin_state_reset(xm_margin_state *s)
         memcpy(s->qty, b->qty, b->n_positions * sizeof *s->qty);
         memcpy(s->margin, b->margin, b->n_positions * sizeof *s->margin);
     }
+    xm_margin_state_reset_ledger(s);
+}
+
+void xm_margin_state_restore(xm_margin_state *s, size_t a)
+{
+    const xm_book *b = s->book;
+    s->wallet[a] = b->wallet[a];
+    for (size_t j = b->first[a]; j < b->first[a + 1]; j++) {
+        s->qty[j] = b->qty[j];
+        s->margin[j] = b->margin[j];
+    }
+}
+
+void xm_margin_state_reset_ledger(xm_margin_state *s)
+{
     memset(&s->ledger, 0, sizeof s->ledger);
     s->ledger.fund_start = s->venue->insurance_fund_usd;
     s->ledger.fund = s->ledger.fund_start;
     s->ledger.fund_min = s->ledger.fund_start;
+    s->n_adl = 0;
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -297,22 +322,118 @@ static uint32_t heap_pop(uint32_t *h, size_t *n, const double *score)
     return top;
 }
 
+/* ---- ADL candidate index ---------------------------------------------------------------- */
+
+/* Position a sorts before b in its (asset, side) list: entry ascending for longs, descending
+ * for shorts (so the positions in profit, long e < m or short e > m, are a prefix), ties by
+ * position index. */
+static int index_before(const xm_book *b, int shorts, uint32_t x, uint32_t y)
+{
+    double ex = b->entry[x], ey = b->entry[y];
+    if (ex != ey)
+        return shorts ? ex > ey : ex < ey;
+    return x < y;
+}
+
+/* Stable bottom-up merge sort of a[0 .. n) by index_before, with scratch tmp (n entries). */
+static void sort_index(const xm_book *b, int shorts, uint32_t *a, uint32_t *tmp, size_t n)
+{
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = index_before(b, shorts, a[j], a[i]) ? a[j++] : a[i++];
+            while (i < mid)
+                tmp[k++] = a[i++];
+            while (j < hi)
+                tmp[k++] = a[j++];
+        }
+        memcpy(a, tmp, n * sizeof *a);
+    }
+}
+
+/* Build s->adl_index (margin.h): bucket positions by (asset, side of the book quantity; a
+ * position never changes side, ADL and liquidation only shrink it), then sort each bucket.
+ * s->cand is the scratch (no candidates are held while this runs). */
+static void build_adl_index(xm_margin_state *s)
+{
+    const xm_book *b = s->book;
+    size_t nk = 2 * s->venue->n_assets;
+    memset(s->adl_off, 0, (nk + 1) * sizeof *s->adl_off);
+    for (size_t j = 0; j < b->n_positions; j++)
+        s->adl_off[2 * b->asset[j] + (b->qty[j] < 0.0) + 1]++;
+    for (size_t k = 0; k < nk; k++)
+        s->adl_off[k + 1] += s->adl_off[k];
+    for (size_t j = 0; j < b->n_positions; j++)
+        s->cand[s->adl_off[2 * b->asset[j] + (b->qty[j] < 0.0)]++] = (uint32_t)j;
+    for (size_t k = nk; k > 0; k--)   /* the fill advanced each start to the next one's */
+        s->adl_off[k] = s->adl_off[k - 1];
+    s->adl_off[0] = 0;
+    memcpy(s->adl_index, s->cand, b->n_positions * sizeof *s->adl_index);
+    for (size_t k = 0; k < nk; k++)
+        sort_index(b, (int)(k & 1), s->adl_index + s->adl_off[k], s->cand,
+                   s->adl_off[k + 1] - s->adl_off[k]);
+    s->adl_index_ready = 1;
+}
+
+/* End of the prefix of list[0 .. n) whose positions are in profit at mark m: entry < m for
+ * longs, entry > m for shorts (binary search; the list is sorted that way). */
+static size_t profit_prefix(const xm_book *b, int shorts, const uint32_t *list, size_t n, double m)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        double e = b->entry[list[mid]];
+        if (shorts ? e > m : e < m)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static int cmp_position(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
 /* Positions in asset i on side `sign` (+1 long) with uPnL q (m - e) > 0, outside `account`:
- * written to s->cand, their scores to s->score[j]. Returns how many. */
+ * written to s->cand, their scores to s->score[j]. Returns how many. Only the prefix of the
+ * (asset, side) index in profit is visited: O(k) for k positions in profit instead of a scan
+ * of the book. The set is the scan's; the order is not, which does not matter while the
+ * ranking (score, then position index) is a strict total order: the heap then pops the same
+ * sequence from any layout. A NaN score (non-finite marks) breaks that, so then the
+ * candidates are put in position order, the layout a scan of the book gives. */
 static size_t adl_candidates(xm_margin_state *s, size_t account, size_t i, double sign,
                              const double *marks)
 {
     const xm_book *b = s->book;
-    size_t n = 0;
-    for (size_t j = 0; j < b->n_positions; j++) {
+    if (!s->adl_index_ready)
+        build_adl_index(s);
+    int shorts = sign < 0.0;
+    const uint32_t *list = s->adl_index + s->adl_off[2 * i + (size_t)shorts];
+    size_t len = s->adl_off[2 * i + (size_t)shorts + 1] - s->adl_off[2 * i + (size_t)shorts];
+    size_t end = profit_prefix(b, shorts, list, len, marks[i]), n = 0;
+    for (size_t k = 0; k < end; k++) {
+        uint32_t j = list[k];
         double q = s->qty[j];
-        if (b->asset[j] != i || b->owner[j] == account || q * sign <= 0.0)
+        if (b->owner[j] == account || q * sign <= 0.0)
             continue;
         if (!(q * (marks[i] - b->entry[j]) > 0.0))
             continue;
-        s->cand[n++] = (uint32_t)j;
-        s->score[j] = adl_score(s, j, marks);
+        s->cand[n++] = j;
     }
+    int nan = 0;
+    for (size_t k = 0; k < n; k++) {
+        double sc = adl_score(s, s->cand[k], marks);
+        s->score[s->cand[k]] = sc;
+        nan |= isnan(sc);
+    }
+    if (nan)
+        qsort(s->cand, n, sizeof *s->cand, cmp_position);
     return n;
 }
 
@@ -322,6 +443,9 @@ static size_t adl_candidates(xm_margin_state *s, size_t account, size_t i, doubl
 static void adl_fill(xm_margin_state *s, size_t j, double x, double b)
 {
     double q = s->qty[j], sgn = q > 0.0 ? 1.0 : -1.0;
+    assert(s->n_adl < s->book->n_positions);
+    s->adl_pos[s->n_adl] = (uint32_t)j;
+    s->adl_qty_before[s->n_adl++] = q;
     *holder_base(s, j) += x * sgn * (b - s->book->entry[j]);
     s->qty[j] = x >= fabs(q) ? 0.0 : snapped(q - sgn * x, q);
     s->ledger.adl_notional += x * b;
@@ -470,6 +594,7 @@ void xm_liq_settle(xm_margin_state *s, size_t account, long position, const doub
     unit_span u = unit_of(s->book, account, position);
     double *base = unit_base(s, account, position);
     int any = 0;
+    s->n_adl = 0;
     r.notional = realize(s, u, base, close_qty, exec, &any);
     xm_health h = xm_margin_health(s, account, position, marks);
     r.fee = take_fee(s, base, h.equity, r.notional);

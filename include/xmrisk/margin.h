@@ -58,6 +58,20 @@ typedef struct {
     /* scratch for ADL candidate ranking, n_positions each (owned) */
     uint32_t *cand;
     double *score;
+    /* The ADL fills of the last xm_liq_settle call (cleared when it starts), in fill order:
+     * position adl_pos[k] held adl_qty_before[k] before its fill. Read-only for callers, who
+     * use it to find the units ADL changed without scanning the book. n_positions each
+     * (owned; one settlement fills each position at most once). */
+    uint32_t *adl_pos;
+    double *adl_qty_before;
+    size_t n_adl;
+    /* ADL candidate index (owned, built on the first ADL, path-independent): for asset i and
+     * side k (0 long, 1 short), adl_index[adl_off[2i + k] .. adl_off[2i + k + 1]) are the
+     * positions of that asset and side opened long (short) in the book, by entry price
+     * ascending (descending), ties by position index; in profit are a prefix. */
+    uint32_t *adl_index;
+    size_t *adl_off;
+    int adl_index_ready;
 } xm_margin_state;
 
 /* State for paths over `book` under `venue`; both must outlive it. NULL on allocation failure.
@@ -68,6 +82,14 @@ void xm_margin_state_free(xm_margin_state *s);
 
 /* Back to the book as loaded and a fresh ledger with the fund at its start balance. */
 void xm_margin_state_reset(xm_margin_state *s);
+
+/* The same in parts, for callers that know which accounts a path changed (the cascade engine
+ * restores only those, so a new path costs nothing per untouched account):
+ * xm_margin_state_restore puts account `a`'s wallet, quantities and isolated margins back as
+ * in the book; xm_margin_state_reset_ledger starts a fresh ledger. After restoring every
+ * account changed since the last full reset, and the ledger, the state equals a reset one. */
+void xm_margin_state_restore(xm_margin_state *s, size_t a);
+void xm_margin_state_reset_ledger(xm_margin_state *s);
 
 typedef struct {
     double equity;            /* E: cross W + sum q (m - e); isolated M_j + q_j (m_j - e_j) */

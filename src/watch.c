@@ -1,0 +1,328 @@
+/* watch.c — the cascade engine's index of units to check (see watch.h; docs/cascade.md).
+ *
+ * Per dimension: a sorted array of base entries read from a moving head, and a binary
+ * min-heap of path entries (Williams 1964; Floyd's O(n) build for compaction). Each unit has a
+ * generation: collecting or queueing a unit bumps it, which voids every entry filed before
+ * (base entries carry generation 0). Void entries are dropped when they reach the top of a
+ * heap or the head of a base array, or all at once when the heaps grow past twice their live
+ * size (compaction), so heap memory stays O(live entries).
+ */
+#include "watch.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define XM_WATCH_HEAP_MIN 4096   /* compaction never runs below this many heap entries */
+
+static void *xmalloc(size_t n, size_t size, int *bad)
+{
+    void *p = malloc((n ? n : 1) * size);
+    *bad |= p == NULL;
+    return p;
+}
+
+xm_watch *xm_watch_alloc(size_t n_units, size_t n_dims, xm_error *err)
+{
+    xm_watch *w = calloc(1, sizeof *w);
+    int bad = w == NULL;
+    if (w != NULL) {
+        w->n_units = n_units;
+        w->n_dims = n_dims;
+        w->base_off = calloc(n_dims + 1, sizeof *w->base_off);
+        w->head = calloc(n_dims + 1, sizeof *w->head);
+        w->heap = calloc(n_dims ? n_dims : 1, sizeof *w->heap);
+        w->gen = calloc(n_units ? n_units : 1, sizeof *w->gen);
+        w->queued = calloc(n_units ? n_units : 1, 1);
+        bad |= !w->base_off || !w->head || !w->heap || !w->gen || !w->queued;
+        w->base_due = xmalloc(n_units, sizeof *w->base_due, &bad);
+        w->touched = xmalloc(n_units, sizeof *w->touched, &bad);
+        w->next = xmalloc(n_units, sizeof *w->next, &bad);
+        w->scratch = xmalloc(n_units, sizeof *w->scratch, &bad);
+        w->heap_limit = 2 * n_units + XM_WATCH_HEAP_MIN;
+    }
+    if (bad) {
+        xm_watch_free(w);
+        xm_error_set(err, XM_ENOMEM, "run: out of memory for the index of %zu units", n_units);
+        return NULL;
+    }
+    return w;
+}
+
+void xm_watch_free(xm_watch *w)
+{
+    if (w == NULL)
+        return;
+    if (w->heap != NULL)
+        for (size_t d = 0; d < w->n_dims; d++)
+            free(w->heap[d].e);
+    void *arrays[] = {w->base, w->base_off, w->head, w->base_due, w->heap, w->gen, w->queued,
+                      w->touched, w->next, w->scratch};
+    for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
+        free(arrays[k]);
+    free(w);
+}
+
+/* Room for `need` elements of `size` bytes in *p (capacity *cap, doubled). */
+static int grow(void **p, size_t *cap, size_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    size_t n = *cap ? *cap : 64;
+    while (n < need)
+        n *= 2;
+    void *q = realloc(*p, n * size);
+    if (q == NULL)
+        return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+/* ---- setup ------------------------------------------------------------------------------ */
+
+void xm_watch_base_add(xm_watch *w, size_t dim, double key, uint32_t unit)
+{
+    if (w->failed || grow((void **)&w->base, &w->base_cap, w->base_len + 1, sizeof *w->base)) {
+        w->failed = 1;
+        return;
+    }
+    /* the dimension rides in `gen` until xm_watch_base_seal buckets the entries */
+    w->base[w->base_len++] = (xm_watch_entry){key, unit, (uint32_t)dim};
+}
+
+void xm_watch_base_due(xm_watch *w, uint32_t unit)
+{
+    w->base_due[w->n_base_due++] = unit;
+}
+
+static int cmp_entry(const void *x, const void *y)
+{
+    const xm_watch_entry *a = x, *b = y;
+    if (a->key != b->key)
+        return a->key < b->key ? -1 : 1;
+    return (a->unit > b->unit) - (a->unit < b->unit);
+}
+
+int xm_watch_base_seal(xm_watch *w)
+{
+    size_t n = w->base_len, nd = w->n_dims;
+    xm_watch_entry *out = malloc((n ? n : 1) * sizeof *out);
+    if (w->failed || out == NULL) {
+        free(out);
+        w->failed = 1;
+        return -1;
+    }
+    memset(w->base_off, 0, (nd + 1) * sizeof *w->base_off);
+    for (size_t k = 0; k < n; k++)
+        w->base_off[w->base[k].gen + 1]++;
+    for (size_t d = 0; d < nd; d++)
+        w->base_off[d + 1] += w->base_off[d];
+    memcpy(w->head, w->base_off, (nd + 1) * sizeof *w->head);
+    for (size_t k = 0; k < n; k++) {
+        xm_watch_entry e = w->base[k];
+        size_t d = e.gen;
+        e.gen = 0;
+        out[w->head[d]++] = e;
+    }
+    free(w->base);
+    w->base = out;
+    w->base_cap = n;
+    for (size_t d = 0; d < nd; d++)
+        qsort(w->base + w->base_off[d], w->base_off[d + 1] - w->base_off[d], sizeof *w->base,
+              cmp_entry);
+    w->sealed = 1;
+    return 0;
+}
+
+/* ---- per path --------------------------------------------------------------------------- */
+
+void xm_watch_begin(xm_watch *w)
+{
+    for (size_t k = 0; k < w->n_touched; k++)
+        w->gen[w->touched[k]] = 0;
+    for (size_t k = 0; k < w->n_next; k++)
+        w->queued[w->next[k]] = 0;
+    w->n_touched = w->n_next = 0;
+    for (size_t d = 0; d < w->n_dims; d++)
+        w->heap[d].n = 0;
+    w->heap_total = 0;
+    memcpy(w->head, w->base_off, (w->n_dims + 1) * sizeof *w->head);
+    for (size_t k = 0; k < w->n_base_due; k++) {
+        w->queued[w->base_due[k]] = 1;
+        w->next[w->n_next++] = w->base_due[k];
+    }
+}
+
+/* A new generation: every entry filed so far for the unit is void. Generations skip 0 (the
+ * base entries') when they wrap, which takes 2^32 collections of one unit in one path. */
+static void bump(xm_watch *w, uint32_t u)
+{
+    if (w->gen[u] == 0)
+        w->touched[w->n_touched++] = u;
+    if (++w->gen[u] == 0)
+        w->gen[u] = 1;
+}
+
+static void sift_up(xm_watch_entry *h, size_t k)
+{
+    xm_watch_entry x = h[k];
+    while (k > 0 && h[(k - 1) / 2].key > x.key) {
+        h[k] = h[(k - 1) / 2];
+        k = (k - 1) / 2;
+    }
+    h[k] = x;
+}
+
+static void sift_down(xm_watch_entry *h, size_t n, size_t k)
+{
+    xm_watch_entry x = h[k];
+    for (;;) {
+        size_t c = 2 * k + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && h[c + 1].key < h[c].key)
+            c++;
+        if (!(h[c].key < x.key))
+            break;
+        h[k] = h[c];
+        k = c;
+    }
+    h[k] = x;
+}
+
+/* Drop every void entry from every heap and rebuild them (Floyd); re-arm the threshold at
+ * twice what is left, so compaction costs O(1) amortized per filed entry. */
+static void compact(xm_watch *w)
+{
+    size_t total = 0;
+    for (size_t d = 0; d < w->n_dims; d++) {
+        xm_watch_heap *h = &w->heap[d];
+        size_t n = 0;
+        for (size_t k = 0; k < h->n; k++)
+            if (h->e[k].gen == w->gen[h->e[k].unit])
+                h->e[n++] = h->e[k];
+        h->n = n;
+        for (size_t k = n / 2; k-- > 0;)
+            sift_down(h->e, n, k);
+        total += n;
+    }
+    w->heap_total = total;
+    size_t floor = 2 * w->n_units + XM_WATCH_HEAP_MIN;
+    w->heap_limit = 2 * total > floor ? 2 * total : floor;
+}
+
+void xm_watch_file(xm_watch *w, uint32_t unit, size_t dim, double key)
+{
+    if (w->heap_total >= w->heap_limit)
+        compact(w);
+    xm_watch_heap *h = &w->heap[dim];
+    if (grow((void **)&h->e, &h->cap, h->n + 1, sizeof *h->e)) {
+        w->failed = 1;
+        return;
+    }
+    h->e[h->n] = (xm_watch_entry){key, unit, w->gen[unit]};
+    sift_up(h->e, h->n++);
+    w->heap_total++;
+}
+
+void xm_watch_due_next(xm_watch *w, uint32_t unit)
+{
+    if (w->queued[unit])
+        return;
+    bump(w, unit);
+    w->queued[unit] = 1;
+    w->next[w->n_next++] = unit;
+}
+
+/* Pop dimension d's entries with key <= x; the live ones are bumped and appended to out. */
+static size_t collect_dim(xm_watch *w, size_t d, double x, uint32_t *out, size_t n)
+{
+    size_t end = w->base_off[d + 1];
+    while (w->head[d] < end && w->base[w->head[d]].key <= x) {
+        uint32_t u = w->base[w->head[d]++].unit;
+        if (w->gen[u] == 0) {
+            bump(w, u);
+            out[n++] = u;
+        }
+    }
+    xm_watch_heap *h = &w->heap[d];
+    while (h->n > 0 && h->e[0].key <= x) {
+        xm_watch_entry e = h->e[0];
+        h->e[0] = h->e[--h->n];
+        sift_down(h->e, h->n, 0);
+        w->heap_total--;
+        if (e.gen == w->gen[e.unit]) {
+            bump(w, e.unit);
+            out[n++] = e.unit;
+        }
+    }
+    return n;
+}
+
+size_t xm_watch_collect(xm_watch *w, const double *x, uint32_t *out)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < w->n_next; k++) {
+        uint32_t u = w->next[k];
+        w->queued[u] = 0;
+        bump(w, u);
+        out[n++] = u;
+    }
+    w->n_next = 0;
+    for (size_t d = 0; d < w->n_dims; d++)
+        n = collect_dim(w, d, isnan(x[d]) ? INFINITY : x[d], out, n);
+    xm_sort_u32(out, w->scratch, n);
+    return n;
+}
+
+/* ---- sorting ---------------------------------------------------------------------------- */
+
+static void insertion_u32(uint32_t *a, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        uint32_t x = a[i];
+        size_t j = i;
+        for (; j > 0 && a[j - 1] > x; j--)
+            a[j] = a[j - 1];
+        a[j] = x;
+    }
+}
+
+/* One stable counting pass on bits [shift, shift + 11) from src to dst. */
+static void radix_pass(const uint32_t *src, uint32_t *dst, size_t n, unsigned shift)
+{
+    size_t count[2048] = {0};
+    for (size_t k = 0; k < n; k++)
+        count[(src[k] >> shift) & 2047u]++;
+    size_t sum = 0;
+    for (size_t b = 0; b < 2048; b++) {
+        size_t c = count[b];
+        count[b] = sum;
+        sum += c;
+    }
+    for (size_t k = 0; k < n; k++)
+        dst[count[(src[k] >> shift) & 2047u]++] = src[k];
+}
+
+void xm_sort_u32(uint32_t *a, uint32_t *tmp, size_t n)
+{
+    if (n <= 64) {
+        insertion_u32(a, n);
+        return;
+    }
+    uint32_t top = 0;
+    for (size_t k = 0; k < n; k++)
+        top |= a[k];
+    /* 11-bit digits: as many passes as the largest value needs; an odd count ends in tmp */
+    unsigned passes = top < (1u << 11) ? 1 : top < (1u << 22) ? 2 : 3;
+    uint32_t *src = a, *dst = tmp;
+    for (unsigned p = 0; p < passes; p++) {
+        radix_pass(src, dst, n, 11 * p);
+        uint32_t *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != a)
+        memcpy(a, src, n * sizeof *a);
+}

@@ -1,0 +1,92 @@
+/* watch.h — the cascade engine's index of units to check (internal, not installed; the fast
+ * path of docs/cascade.md).
+ *
+ * A unit is watched along a few *dimensions* (the cascade uses two per asset: its mark
+ * falling, for long exposure, and rising, for short exposure). An entry (key, unit) in
+ * dimension d says "check the unit once the coordinate x_d reaches key" (x_d >= key). At each
+ * evaluation point xm_watch_collect() returns every unit with an entry reached, plus the units
+ * queued with xm_watch_due_next(), each once, in increasing unit order. A collected unit's
+ * other entries are void from then on (lazy deletion by a per-unit generation), so the caller
+ * files it again after checking it.
+ *
+ * Entries come in two kinds:
+ *  - base entries (xm_watch_base_add, then xm_watch_base_seal): the filing at the start of
+ *    every path, path-independent, kept sorted per dimension; a new path only resets a read
+ *    head per dimension. xm_watch_base_due() lists units due at a path's first point;
+ *  - path entries (xm_watch_file): a binary min-heap per dimension, cleared per path.
+ * So starting a path costs O(dimensions + units touched on the previous path), never
+ * O(units): memory grows with units (about 40 bytes per unit plus 16 per entry), not with
+ * paths.
+ *
+ * Ownership: xm_watch_alloc returns an index owned by the caller, freed by xm_watch_free.
+ * Allocation failure while filing sets `failed` (the caller then checks every unit, as the
+ * naive engine does). No global state; one index per thread.
+ */
+#ifndef XM_WATCH_H
+#define XM_WATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xmrisk/error.h"
+
+typedef struct {
+    double key;
+    uint32_t unit, gen;   /* gen: the unit's generation when filed (base entries: 0) */
+} xm_watch_entry;
+
+typedef struct {
+    xm_watch_entry *e;
+    size_t n, cap;
+} xm_watch_heap;
+
+typedef struct {
+    size_t n_units, n_dims;
+    /* base entries: base[base_off[d] .. base_off[d + 1]) sorted by key; head[d] = next unread */
+    xm_watch_entry *base;
+    size_t base_len, base_cap;
+    size_t *base_off, *head;
+    uint32_t *base_due;
+    size_t n_base_due;
+    int sealed;
+    /* path state */
+    xm_watch_heap *heap;          /* n_dims heaps */
+    size_t heap_total, heap_limit;  /* entries in all heaps; compaction threshold */
+    uint32_t *gen;                /* per unit; 0 = as at the path's start */
+    uint8_t *queued;              /* per unit: in `next` */
+    uint32_t *touched;            /* units with gen != 0 */
+    size_t n_touched;
+    uint32_t *next;               /* units due at the next point */
+    size_t n_next;
+    uint32_t *scratch;            /* n_units: radix sort */
+    int failed;
+} xm_watch;
+
+/* An empty index for n_units units and n_dims dimensions. NULL (err set) when out of memory. */
+xm_watch *xm_watch_alloc(size_t n_units, size_t n_dims, xm_error *err);
+void xm_watch_free(xm_watch *w);
+
+/* Setup (before the first path): base entries and units due at every path's first point. */
+void xm_watch_base_add(xm_watch *w, size_t dim, double key, uint32_t unit);
+void xm_watch_base_due(xm_watch *w, uint32_t unit);
+/* Sort the base entries; 0, or -1 when out of memory (then `failed` is set). */
+int xm_watch_base_seal(xm_watch *w);
+
+/* A new path: every unit back to its base filing. */
+void xm_watch_begin(xm_watch *w);
+
+/* Units due at a point whose coordinates are x[0 .. n_dims) (a NaN coordinate counts as
+ * +inf: everything in that dimension is due), written to out (room for n_units) in
+ * increasing order, each once; returns how many. Their entries are void afterwards. */
+size_t xm_watch_collect(xm_watch *w, const double *x, uint32_t *out);
+
+/* File `unit` (just collected and checked) in dimension `dim`, due once x_dim >= key. */
+void xm_watch_file(xm_watch *w, uint32_t unit, size_t dim, double key);
+
+/* Void the unit's entries and make it due at the next point. */
+void xm_watch_due_next(xm_watch *w, uint32_t unit);
+
+/* Sort a[0 .. n) ascending (LSD radix, 2 passes of 16 bits; tmp has room for n). */
+void xm_sort_u32(uint32_t *a, uint32_t *tmp, size_t n);
+
+#endif /* XM_WATCH_H */
