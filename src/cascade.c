@@ -121,7 +121,10 @@ struct xm_cascade_ws {
     double *x;                   /* 2n coordinates: -m_i (long side), m_i (short side) */
     double *dim_w;               /* 2n: a unit's exposure per (asset, side), zero between uses */
     size_t *dims;                /* 2n: the (asset, side) pairs a unit holds */
+    double *beyond;              /* n: a unit's lowest mark putting a notional beyond the last
+                                  * tier cap (model.md §3), INFINITY between uses */
     uint64_t checks;
+    uint32_t floor_hits, beyond_events;  /* the path's numerical-rule counters (model.md §7) */
 };
 
 static void count_units(xm_cascade_ws *w)
@@ -218,6 +221,9 @@ static int alloc_arrays(xm_cascade_ws *w)
     w->x = xcalloc(2 * n, sizeof(double), &bad);
     w->dim_w = xcalloc(2 * n, sizeof(double), &bad);
     w->dims = xcalloc(2 * n, sizeof(size_t), &bad);
+    w->beyond = xcalloc(n, sizeof(double), &bad);
+    for (size_t i = 0; w->beyond != NULL && i < n; i++)
+        w->beyond[i] = INFINITY;
     w->unit_acc = xcalloc(nu, sizeof(uint32_t), &bad);
     w->unit_pos = xcalloc(nu, sizeof(long), &bad);
     w->acct_unit = xcalloc(na, sizeof(uint32_t), &bad);
@@ -247,7 +253,7 @@ void xm_cascade_ws_free(xm_cascade_ws *w)
                       w->dims, w->unit_acc, w->unit_pos,
                       w->acct_unit, w->liq, w->check, w->close_qty, w->acct_liq, w->acct_adl,
                       w->acct_dirty, w->acct_first, w->liq_accts, w->adl_accts,
-                      w->dirty_accts, w->eq0};
+                      w->dirty_accts, w->eq0, w->beyond};
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
     free(w);
@@ -299,17 +305,45 @@ static size_t unit_exposure(xm_cascade_ws *w, uint32_t u, double *scale)
         size_t i = b->asset[j], d = 2 * i + (q < 0.0);
         double m = w->marks[i], notional = fabs(q) * m;
         if (!(m > 0.0 && isfinite(m))) {
+            for (size_t k = 0; k < w->n; k++)
+                w->beyond[k] = INFINITY;
             for (size_t k = 0; k < nd; k++)
                 w->dim_w[w->dims[k]] = 0.0;
             return 0;
         }
         sc += notional + fabs(q) * b->entry[j];
+        const xm_tier_table *t = &w->v->tiers[i];
+        if (t->n > 0)
+            w->beyond[i] = fmin(w->beyond[i], t->tier[t->n - 1].cap_usd / fabs(q));
         if (w->dim_w[d] == 0.0)
             w->dims[nd++] = d;
         w->dim_w[d] += q > 0.0 ? q : -q * (1.0 + short_slope(&w->v->tiers[i], notional));
     }
     *scale = sc;
     return nd;
+}
+
+static void file_entry(xm_cascade_ws *w, uint32_t u, size_t d, double key, int setup)
+{
+    if (setup)
+        xm_watch_base_add(w->watch, d, key, u);
+    else
+        xm_watch_file(w->watch, u, d, key);
+}
+
+/* A long exposure is watched for a falling mark only; but a rising mark can carry a long
+ * notional beyond its asset's last tier cap, which makes the unit liquidatable (model.md §3).
+ * For an asset where the unit is only long, file it on the rising side at that mark (an asset
+ * where it is also short gets the same mark folded into its short key). */
+static void file_beyond_longs(xm_cascade_ws *w, uint32_t u, size_t nd, int setup)
+{
+    for (size_t k = 0; k < nd; k++) {
+        size_t d = w->dims[k], i = d / 2;
+        if (d % 2 == 1 || w->dim_w[2 * i + 1] != 0.0 || w->beyond[i] == INFINITY)
+            continue;
+        file_entry(w, u, 2 * i + 1, w->beyond[i], setup);
+        w->beyond[i] = INFINITY;
+    }
 }
 
 /* File unit u, checked healthy (h) at the current marks, under one price threshold per
@@ -322,11 +356,14 @@ static void watch_unit(xm_cascade_ws *w, uint32_t u, xm_health h, int setup)
     size_t nd = unit_exposure(w, u, &scale);
     double buffer = h.equity - h.mm - XM_GUARD_REL * scale;
     if (nd == 0 || !(buffer > 0.0)) {
-        for (size_t k = 0; k < nd; k++)
+        for (size_t k = 0; k < nd; k++) {
             w->dim_w[w->dims[k]] = 0.0;
+            w->beyond[w->dims[k] / 2] = INFINITY;
+        }
         due_next(w, u, setup);
         return;
     }
+    file_beyond_longs(w, u, nd, setup);
     for (size_t k = 0; k < nd; k++) {
         size_t d = w->dims[k];
         total += w->dim_w[d] * w->marks[d / 2] * w->vol[d / 2];
@@ -337,10 +374,11 @@ static void watch_unit(xm_cascade_ws *w, uint32_t u, xm_health h, int setup)
         double share = buffer * (e * m * w->vol[i] / total) * (1.0 - XM_SHARE_CUT);
         /* long: due when m <= m0 - b/L, i.e. -m >= key; short: due when m >= key */
         double key = d % 2 == 0 ? -(m - share / e) : fmin(m + share / e, XM_SHORT_CAP * m);
-        if (setup)
-            xm_watch_base_add(w->watch, d, key, u);
-        else
-            xm_watch_file(w->watch, u, d, key);
+        if (d % 2 == 1) {   /* a rising mark can also carry a notional beyond the last cap */
+            key = fmin(key, w->beyond[i]);
+            w->beyond[i] = INFINITY;
+        }
+        file_entry(w, u, d, key, setup);
         w->dim_w[d] = 0.0;
     }
 }
@@ -409,6 +447,20 @@ uint64_t xm_cascade_checks(const xm_cascade_ws *w)
     return w->checks;
 }
 
+/* Numerical rule (model.md §7): a mark at or below XM_PRICE_FLOOR_REL x S0 (bachelier can
+ * drive a price to zero or below; a NaN is not expected but is caught too) is raised to that
+ * floor, and counted. */
+static void floor_marks(xm_cascade_ws *w)
+{
+    for (size_t i = 0; i < w->n; i++) {
+        double lo = XM_PRICE_FLOOR_REL * w->m->market.assets[i].price;
+        if (!(w->marks[i] > lo)) {
+            w->marks[i] = lo;
+            w->floor_hits++;
+        }
+    }
+}
+
 /* ---- evaluation points ------------------------------------------------------------------ */
 
 /* The units to check now into w->check, in unit order. Naive: every unit. Fast: the due
@@ -442,6 +494,7 @@ static size_t find_liquidatable(xm_cascade_ws *w)
         xm_health h = xm_margin_health(w->ms, w->unit_acc[u], w->unit_pos[u], w->marks);
         w->checks++;
         if (xm_health_liquidatable(h)) {
+            w->beyond_events += !(h.equity <= h.mm);   /* only the last-tier rule */
             w->liq[nl++] = u;
             if (!w->naive)
                 due_next(w, u, 0);
@@ -572,6 +625,7 @@ static void settle_round(xm_cascade_ws *w, size_t nl, uint32_t step, xm_path_met
         w->imp[i] += w->d_imp[i];
         w->marks[i] *= exp(w->d_imp[i]);
     }
+    floor_marks(w);
     track_min(w, min_ratio, impact_at_min);
 }
 
@@ -593,6 +647,7 @@ static void run_step(xm_cascade_ws *w, uint32_t step, xm_path_metrics *pm, doubl
         w->imp[i] *= w->decay[i];
         w->marks[i] = s[i] * exp(w->imp[i]);
     }
+    floor_marks(w);
     track_min(w, min_ratio, impact_at_min);
     double before = w->ms->ledger.liquidated_notional;
     uint32_t rounds = 0, max_rounds = w->v->max_rounds;
@@ -626,6 +681,8 @@ static void finish_path(xm_cascade_ws *w, xm_path_metrics *pm, xm_cascade_acc *a
     pm->adl_notional_usd = l->adl_notional;
     pm->adl_accounts = w->n_adl_accts;
     pm->socialized_usd = l->socialized;
+    pm->price_floor_hits = w->floor_hits;
+    pm->beyond_tier_events = w->beyond_events;
     for (size_t k = 0; k < w->n_liq_accts; k++) {
         uint32_t a = w->liq_accts[k];
         double loss = w->eq0[a] - account_equity(w->ms, a, w->marks);
@@ -648,6 +705,7 @@ void xm_cascade_run_path(xm_cascade_ws *w, uint64_t seed, uint64_t path, xm_path
         w->impact_at_min[i] = 0.0;
     }
     reset_path(w, seed, path);
+    w->floor_hits = w->beyond_events = 0;
     for (uint32_t t = 1; t <= w->m->steps; t++)
         run_step(w, t, &local, w->min_ratio, w->impact_at_min, acc);
     finish_path(w, &local, acc);

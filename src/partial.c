@@ -17,7 +17,7 @@
  * gain a field, these sizes change and the build stops here: add the field to the fingerprint
  * (model structs) or to the part format, bumping XM_PART_FORMAT (result structs). */
 #if UINTPTR_MAX == UINT64_MAX && defined(__x86_64__)
-_Static_assert(sizeof(xm_path_metrics) == 96, "xm_path_metrics changed: update partial.c");
+_Static_assert(sizeof(xm_path_metrics) == 104, "xm_path_metrics changed: update partial.c");
 _Static_assert(sizeof(xm_cascade_acc) == 560, "xm_cascade_acc changed: update partial.c");
 _Static_assert(sizeof(xm_impact) == 40, "xm_impact changed: update xm_part_fingerprint");
 _Static_assert(sizeof(xm_asset) == 104, "xm_asset changed: update xm_part_fingerprint");
@@ -31,7 +31,7 @@ _Static_assert(sizeof(xm_model) == 256, "xm_model changed: update xm_part_finger
 
 static const unsigned char part_magic[8] = {'X', 'M', 'R', 'P', 'A', 'R', 'T', '\n'};
 
-#define PATH_RECORD_BYTES 92u  /* xm_path_metrics as serialized, without per-asset pairs */
+#define PATH_RECORD_BYTES 100u  /* xm_path_metrics as serialized, without per-asset pairs */
 #define ACCOUNT_BYTES 32u      /* liq_paths, first_step_sum, loss_micro (2 x u64) */
 #define STRING_MAX (1u << 16)  /* longest string a part may hold (names, ids, symbols) */
 
@@ -276,6 +276,8 @@ static void write_path(wbuf *w, const xm_run_result *r, uint64_t k)
     w_u64(w, pm->adl_accounts);
     w_f64(w, pm->socialized_usd);
     w_u32(w, pm->first_liq_step);
+    w_u32(w, pm->price_floor_hits);
+    w_u32(w, pm->beyond_tier_events);
     for (size_t i = 0; i < r->n_assets; i++) {
         w_f64(w, r->min_ratio[k * r->n_assets + i]);
         w_f64(w, r->impact_at_min[k * r->n_assets + i]);
@@ -541,6 +543,8 @@ static void read_path(rbuf *r, xm_run_result *res, uint64_t k)
     pm->adl_accounts = r_u64(r);
     pm->socialized_usd = r_f64(r);
     pm->first_liq_step = r_u32(r);
+    pm->price_floor_hits = r_u32(r);
+    pm->beyond_tier_events = r_u32(r);
     for (size_t i = 0; i < res->n_assets; i++) {
         res->min_ratio[k * res->n_assets + i] = r_f64(r);
         res->impact_at_min[k * res->n_assets + i] = r_f64(r);

@@ -87,9 +87,11 @@ typedef struct {
     double p, lo, hi;
 } event;
 
-enum { E_ANY_LIQ, E_BAD_DEBT, E_ADL, E_FUND_EXHAUSTED, E_MAX_ROUNDS, E_COUNT };
+enum { E_ANY_LIQ, E_BAD_DEBT, E_ADL, E_FUND_EXHAUSTED, E_MAX_ROUNDS, E_PRICE_FLOOR,
+       E_BEYOND_TIER, E_COUNT };
 static const char *const event_name[E_COUNT] = {"any_liquidation", "bad_debt", "adl",
-                                                "fund_exhausted", "max_rounds_hit"};
+                                                "fund_exhausted", "max_rounds_hit",
+                                                "price_floor", "beyond_last_tier"};
 
 typedef struct {
     uint64_t paths;              /* paths_done */
@@ -150,6 +152,8 @@ static xm_status compute_stats(const xm_model *model, const xm_run_result *r, ru
         cnt[E_ADL] += pm->adl_notional_usd > 0;
         cnt[E_FUND_EXHAUSTED] += fund0 > 0 ? pm->fund_min_usd <= 0 : pm->bad_debt_usd > 0;
         cnt[E_MAX_ROUNDS] += pm->max_rounds_hits > 0;
+        cnt[E_PRICE_FLOOR] += pm->price_floor_hits > 0;
+        cnt[E_BEYOND_TIER] += pm->beyond_tier_events > 0;
     }
     for (int e = 0; e < E_COUNT; e++)
         s->ev[e] = make_event(cnt[e], n);
@@ -443,7 +447,8 @@ static void write_paths_csv(FILE *fp, const xm_model *m, const xm_run_result *r)
     size_t na = r->n_assets;
     fputs("path,liq_events,accounts_liquidated,liquidated_notional_usd,largest_cascade_usd,"
           "cascade_rounds_max,max_rounds_hits,bad_debt_usd,fund_paid_usd,fund_min_usd,"
-          "adl_notional_usd,adl_accounts,socialized_usd,first_liq_step",
+          "adl_notional_usd,adl_accounts,socialized_usd,first_liq_step,price_floor_hits,"
+          "beyond_tier_events",
           fp);
     for (size_t i = 0; i < na; i++) {
         const char *sym = i < m->market.n ? m->market.assets[i].symbol : "?";
@@ -464,7 +469,8 @@ static void write_paths_csv(FILE *fp, const xm_model *m, const xm_run_result *r)
         cnum(fp, pm->adl_notional_usd);
         fprintf(fp, ",%llu", (unsigned long long)pm->adl_accounts);
         cnum(fp, pm->socialized_usd);
-        fprintf(fp, ",%u", (unsigned)pm->first_liq_step);
+        fprintf(fp, ",%u,%u,%u", (unsigned)pm->first_liq_step,
+                (unsigned)pm->price_floor_hits, (unsigned)pm->beyond_tier_events);
         for (size_t i = 0; i < na; i++) {
             cnum(fp, r->min_ratio[p * na + i]);
             cnum(fp, r->impact_at_min[p * na + i]);
@@ -681,5 +687,15 @@ void xm_run_report_print(FILE *fp, const xm_model *m, const xm_run_result *r)
                     "(%u): raise venue.liquidation.max_rounds\n",
                 (unsigned long long)s.ev[E_MAX_ROUNDS].count,
                 s.ev[E_MAX_ROUNDS].count == 1 ? "" : "s", (unsigned)m->venue.max_rounds);
+    if (s.ev[E_PRICE_FLOOR].count > 0)
+        fprintf(fp, "note: on %llu path%s a mark reached the price floor (%g x S0; model.md "
+                    "§7): the process drove a price to zero or below\n",
+                (unsigned long long)s.ev[E_PRICE_FLOOR].count,
+                s.ev[E_PRICE_FLOOR].count == 1 ? "" : "s", XM_PRICE_FLOOR_REL);
+    if (s.ev[E_BEYOND_TIER].count > 0)
+        fprintf(fp, "note: on %llu path%s a position grew beyond its asset's last tier cap and "
+                    "was liquidated (model.md §3)\n",
+                (unsigned long long)s.ev[E_BEYOND_TIER].count,
+                s.ev[E_BEYOND_TIER].count == 1 ? "" : "s");
     run_stats_free(&s);
 }

@@ -583,8 +583,8 @@ static void test_money_identities(void **state)
 /* ---------------------------------------------------------------------------------------- */
 /* Edge: prices through zero                                                                */
 
-/* A bachelier price can go below 0 (model.md §2). The naive engine checks every unit there;
- * the fast one must too (log of a non-positive mark is not a distance it can bound). */
+/* A bachelier price can go below 0 (model.md §2); marks are floored at XM_PRICE_FLOOR_REL S0
+ * and the floorings counted (model.md §7). Fast and naive engines agree there too. */
 static void test_fast_equals_naive_bachelier_below_zero(void **state)
 {
     (void)state;
@@ -608,9 +608,50 @@ static void test_fast_equals_naive_bachelier_below_zero(void **state)
         fail_msg("%s", err.msg);
     xm_run_result *r = run(m, m->paths, 1, 1);
     uint64_t below = 0;
-    for (uint64_t p = 0; p < r->paths_done; p++)
-        below += r->min_ratio[p] < 0.0;
+    for (uint64_t p = 0; p < r->paths_done; p++) {
+        below += r->pm[p].price_floor_hits > 0;
+        assert_true(r->min_ratio[p] >= XM_PRICE_FLOOR_REL);   /* never below the floor */
+        assert_true((r->pm[p].price_floor_hits > 0) == (r->min_ratio[p] == XM_PRICE_FLOOR_REL));
+    }
     assert_true(below > 10);   /* the case is exercised */
+    xm_run_result_free(r);
+    fast_equals_naive(m, m->paths);
+    xm_model_free(m);
+}
+
+/* A notional that prices carry beyond its asset's last tier cap is a liquidation at run time
+ * (model.md §3), counted per path; the fast engine must watch rising longs for it too. */
+static void test_beyond_last_tier(void **state)
+{
+    (void)state;
+    static const char text[] =
+        "name: beyond\nseed: 78\npaths: 300\nhorizon_days: 10\nsteps: 40\n"
+        "market:\n  process: gbm\n"
+        "  assets:\n    - {symbol: X, price: 100, vol: 1.0}\n    - {symbol: Y, price: 10, vol: 0.8}\n"
+        "  correlation:\n    - [1, 0.5]\n    - [0.5, 1]\n"
+        "venue:\n  insurance_fund_usd: 1.0e6\n"
+        "  tiers:\n    X:\n      - {cap_usd: 5.0e5, mmr: 0.01, max_leverage: 50}\n"
+        "      - {cap_usd: 1.0e6, mmr: 0.02, max_leverage: 25}\n"
+        "    Y:\n      - {cap_usd: 1.0e9, mmr: 0.01, max_leverage: 50}\n"
+        "accounts:\n"
+        "  - {id: L, wallet_usd: 4.0e5, positions: [{asset: X, qty: 9000, entry: 100}]}\n"
+        "  - {id: LS, wallet_usd: 4.0e5, positions: [{asset: X, qty: 9000, entry: 100},\n"
+        "                                           {asset: Y, qty: -1000, entry: 10}]}\n"
+        "  - {id: S, wallet_usd: 4.0e5, positions: [{asset: X, qty: -9000, entry: 100}]}\n"
+        "  - id: I\n    mode: isolated\n"
+        "    positions: [{asset: X, qty: 9500, entry: 100, margin_usd: 3.0e5}]\n"
+        "  - {id: far, wallet_usd: 1.0e4, positions: [{asset: Y, qty: 100, entry: 10}]}\n";
+    xm_error err;
+    xm_model *m = xm_model_load_string(text, sizeof text - 1, "beyond.yaml", &err);
+    if (m == NULL)
+        fail_msg("%s", err.msg);
+    xm_run_result *r = run(m, m->paths, 1, 1);
+    uint64_t hit = 0;
+    for (uint64_t p = 0; p < r->paths_done; p++)
+        hit += r->pm[p].beyond_tier_events > 0;
+    printf("paths with a beyond-last-tier liquidation: %llu of %llu\n", (unsigned long long)hit,
+           (unsigned long long)r->paths_done);
+    assert_true(hit > 30 && hit < r->paths_done);   /* the case is exercised */
     xm_run_result_free(r);
     fast_equals_naive(m, m->paths);
     xm_model_free(m);
@@ -630,6 +671,7 @@ int main(void)
         cmocka_unit_test(test_fast_equals_naive),
         cmocka_unit_test(test_money_identities),
         cmocka_unit_test(test_fast_equals_naive_bachelier_below_zero),
+        cmocka_unit_test(test_beyond_last_tier),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

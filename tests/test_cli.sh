@@ -109,7 +109,7 @@ expect 2 "population.accounts: expected an integer in [1, 100000000]" -- \
   "$xm" check "$(dirname "$(dirname "$data")")/fuzz/corpus_model/finding_population_huge.yaml"
 
 # More paths than memory holds: a request error with the estimate, nothing written.
-expect 2 "run: 100000000000 paths need about 16000.0 GB for per-path results (160 bytes each)" -- \
+expect 2 "run: 100000000000 paths need about 16800.0 GB for per-path results (168 bytes each)" -- \
   "$xm" run "$models/default.yaml" --paths 100000000000 --out "$work/huge"
 expect 2 "use fewer paths or --shard K/N" -- "$xm" run "$data/repaired.yaml" --paths 100000000000 --out "$work/huge"
 expect 2 "calibrate: 100000000000 paths need about" -- \

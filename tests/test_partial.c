@@ -334,9 +334,9 @@ static void test_round_trip(void **state)
     unsigned char *buf;
     size_t len;
     encode(m, r, &buf, &len);
-    /* Little-endian whatever the host: magic, format 1, the seed at offset 40. */
+    /* Little-endian whatever the host: magic, format 2, the seed at offset 40. */
     assert_memory_equal(buf, "XMRPART\n", 8);
-    assert_int_equal(buf[8], 1);
+    assert_int_equal(buf[8], 2);
     assert_int_equal(buf[9] | buf[10] | buf[11], 0);
     assert_true(get64(buf + 40) == m->seed);
     assert_string_equal((const char *)buf + 16, XM_VERSION);
@@ -502,7 +502,7 @@ static void test_crafted_headers(void **state)
         assert_refused(b, len, needle);                                                       \
     } while (0)
 
-    CRAFT(b[8] = 2, "part format version 2, this xmrisk reads 1");
+    CRAFT(b[8] = 1, "part format version 1, this xmrisk reads 2");
     CRAFT(b[12] = 0, "corrupted header");
     CRAFT(memcpy(b + 16, "9.9.9\0", 6), "written by xmrisk 9.9.9, this is xmrisk " XM_VERSION);
     CRAFT(b[30] = (unsigned char)'X', "corrupted header (version field)");

@@ -609,11 +609,12 @@ static void test_csv_files(void **state)
                         "path,liq_events,accounts_liquidated,liquidated_notional_usd,"
                         "largest_cascade_usd,cascade_rounds_max,max_rounds_hits,bad_debt_usd,"
                         "fund_paid_usd,fund_min_usd,adl_notional_usd,adl_accounts,"
-                        "socialized_usd,first_liq_step,min_mark_ratio_BTC,impact_at_min_BTC,"
-                        "min_mark_ratio_ETH,impact_at_min_ETH");
+                        "socialized_usd,first_liq_step,price_floor_hits,beyond_tier_events,"
+                        "min_mark_ratio_BTC,impact_at_min_BTC,min_mark_ratio_ETH,"
+                        "impact_at_min_ETH");
     for (int p = 0; p < NP; p++) {
         line_of(pc, 1 + p, line, sizeof line);
-        assert_int_equal(split_csv(line, f, 32), 18);
+        assert_int_equal(split_csv(line, f, 32), 20);
         assert_int_equal(strtoull(f[0], NULL, 10), p);
         assert_int_equal(strtoull(f[1], NULL, 10), events[p]);
         assert_int_equal(strtoull(f[2], NULL, 10), accs[p]);
@@ -621,13 +622,15 @@ static void test_csv_files(void **state)
         assert_true(strtod(f[4], NULL) == largest[p]);
         assert_int_equal(strtoull(f[5], NULL, 10), rounds[p]);
         assert_int_equal(strtoull(f[13], NULL, 10), first_step[p]);
-        assert_true(strtod(f[14], NULL) == btc_ratio(p));
-        assert_true(strtod(f[15], NULL) == btc_impact(p));
-        assert_true(strtod(f[16], NULL) == 1.02);
-        assert_true(strtod(f[17], NULL) == 0.0);
+        assert_int_equal(strtoull(f[14], NULL, 10), 0);
+        assert_int_equal(strtoull(f[15], NULL, 10), 0);
+        assert_true(strtod(f[16], NULL) == btc_ratio(p));
+        assert_true(strtod(f[17], NULL) == btc_impact(p));
+        assert_true(strtod(f[18], NULL) == 1.02);
+        assert_true(strtod(f[19], NULL) == 0.0);
     }
     assert_string_equal(line_of(pc, 10, line, sizeof line),
-                        "9,10,3,1000000,800000,5,1,1500000,1000000,0,300000,2,200000,1,"
+                        "9,10,3,1000000,800000,5,1,1500000,1000000,0,300000,2,200000,1,0,0,"
                         "0.91000000000000003,-0.0090000000000000011,1.02,0");
     free(pc);
 

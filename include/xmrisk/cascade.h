@@ -45,7 +45,15 @@ typedef struct {
     uint64_t adl_accounts;        /* distinct accounts hit by ADL */
     double socialized_usd;        /* bad debt neither the fund nor ADL covered */
     uint32_t first_liq_step;      /* 1-based step of the first liquidation; 0: none */
+    /* Numerical rules (model.md §7), counted so that they never act silently: */
+    uint32_t price_floor_hits;    /* marks raised to the price floor (per asset and step or round) */
+    uint32_t beyond_tier_events;  /* units found liquidatable because a notional passed its
+                                   * asset's last tier cap (model.md §3) */
 } xm_path_metrics;
+
+/* Marks never go below XM_PRICE_FLOOR_REL x S0 (a process such as bachelier can drive a price
+ * to zero or below; a venue's mark cannot): model.md §7. */
+#define XM_PRICE_FLOOR_REL 1e-9
 
 /* Log-binned cascade sizes: a cascade is one step's liquidated notional (> 0). Bin k holds
  * sizes in [10^(k/XM_HIST_PER_DECADE), 10^((k+1)/XM_HIST_PER_DECADE)) USD; bin 0 also holds

@@ -103,7 +103,12 @@ xm_health xm_margin_health(const xm_margin_state *s, size_t account, long positi
                            const double *marks);
 
 /* E <= MM with something open (model.md §4: a unit with nothing open never is). */
-static inline int xm_health_liquidatable(xm_health h) { return h.open && h.equity <= h.mm; }
+/* model.md §3-§4: E <= MM, or a notional beyond its asset's last tier cap (the venue cannot
+ * hold it: a liquidation at run time). */
+static inline int xm_health_liquidatable(xm_health h)
+{
+    return h.open && (h.equity <= h.mm || h.beyond_tiers);
+}
 
 /* The orders a liquidatable unit sends this round (model.md §3, §5.3.2): for every position j
  * of the unit, close_qty[j] = the signed base quantity traded (-q for a full close; -step q in

@@ -50,7 +50,7 @@
 extern "C" {
 #endif
 
-#define XM_PART_FORMAT 1u
+#define XM_PART_FORMAT 2u   /* 2: xm_path_metrics gained price_floor_steps, beyond_tier_events */
 #define XM_PART_HEADER_BYTES 136u
 
 /* What identifies a part: its run and its range. */
