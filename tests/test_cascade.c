@@ -14,6 +14,8 @@
 #include "xmrisk/run.h"
 #include "xmrisk/stats.h"
 
+#include "watch.h"   /* the fast path's index (internal) */
+
 /* ---------------------------------------------------------------------------------------- */
 /* Helpers                                                                                  */
 
@@ -427,7 +429,7 @@ static void test_threads_bit_identical(void **state)
  * same liquidatable units at every point as the naive one, hence byte-identical results, with
  * fewer health checks. Default and stress markets and venues with 1,000 of their accounts (the
  * naive engine checks every unit every round). */
-static void fast_equals_naive(xm_model *m, uint64_t paths)
+static void fast_equals_naive_peer(xm_model *m, uint64_t paths, uint64_t peer_paths)
 {
     xm_run_result *fast = run(m, paths, 0, 0), *naive = run(m, paths, 0, 1);
     assert_same_result(fast, naive);
@@ -439,7 +441,7 @@ static void fast_equals_naive(xm_model *m, uint64_t paths)
     double mr[16], im[16];
     assert_true(m->market.n <= 16);
     uint64_t cf = 0, cn = 0;
-    for (uint64_t p = 0; p < 4; p++) {
+    for (uint64_t p = 0; p < peer_paths; p++) {
         xm_path_metrics pf, pn;
         xm_cascade_run_path(wf, m->seed, p, &pf, mr, im, acc);
         cf += xm_cascade_checks(wf);
@@ -454,9 +456,10 @@ static void fast_equals_naive(xm_model *m, uint64_t paths)
         hits += fast->pm[p].max_rounds_hits > 0;
         multi += fast->pm[p].cascade_rounds_max > 1;
     }
-    print_message("%s: %llu checks fast, %llu naive over 4 paths; paths with ADL %llu, "
+    print_message("%s: %llu checks fast, %llu naive over %llu paths; paths with ADL %llu, "
                   "max-rounds hits %llu, >1 round %llu\n",
                   m->name, (unsigned long long)cf, (unsigned long long)cn,
+                  (unsigned long long)peer_paths,
                   (unsigned long long)adl, (unsigned long long)hits, (unsigned long long)multi);
     assert_true(cf < cn);
     xm_cascade_acc_free(acc);
@@ -464,6 +467,11 @@ static void fast_equals_naive(xm_model *m, uint64_t paths)
     xm_cascade_ws_free(wn);
     xm_run_result_free(fast);
     xm_run_result_free(naive);
+}
+
+static void fast_equals_naive(xm_model *m, uint64_t paths)
+{
+    fast_equals_naive_peer(m, paths, 4);
 }
 
 static void test_fast_equals_naive(void **state)
@@ -489,6 +497,38 @@ static void test_fast_equals_naive(void **state)
     for (size_t i = 0; i < m->market.n; i++)
         m->market.assets[i].impact = (xm_impact){XM_IMPACT_LINEAR, 2.0e6, 0, 0, 45.0};
     fast_equals_naive(m, 100);
+    xm_model_free(m);
+}
+
+/* The same on the bundled population as it is (20,000 accounts, 24,033 units): the stress
+ * market with square-root impact, an empty fund and no fee (every deficit goes to ADL,
+ * through the ADL candidate index and the fill log), partial liquidation (units closed over
+ * several rounds) with the Hyperliquid ranking, and full liquidation with Binance's. Every
+ * path byte-identical, and the fast engine checks far fewer units. */
+static void test_fast_equals_naive_population(void **state)
+{
+    (void)state;
+    xm_model *m = load(XM_MODELS_DIR "/stress.yaml");
+    assert_int_equal(m->book->n_accounts, 20000);
+    m->venue.insurance_fund_usd = 0.0;
+    m->venue.fee_rate = 0.0;   /* fees would refill the fund */
+    for (int mode = 0; mode < 2; mode++) {
+        m->venue.mode = mode ? XM_LIQ_PARTIAL : XM_LIQ_FULL;
+        m->venue.adl = mode ? XM_ADL_HYPERLIQUID : XM_ADL_BINANCE;
+        xm_run_result *r = run(m, 6, 0, 0);
+        uint64_t adl = 0, repeat = 0;
+        for (uint64_t p = 0; p < r->paths_done; p++) {
+            adl += r->pm[p].adl_accounts > 0;
+            repeat += r->pm[p].liq_events > r->pm[p].accounts_liquidated;
+        }
+        print_message("population, %s mode: %llu of 6 paths with ADL, %llu with units "
+                      "liquidated more than once\n", mode ? "partial" : "full",
+                      (unsigned long long)adl, (unsigned long long)repeat);
+        assert_true(adl >= 2);      /* the ADL branches run */
+        assert_true(repeat >= 2);   /* units with several events (partial, isolated) */
+        xm_run_result_free(r);
+        fast_equals_naive_peer(m, 6, 1);
+    }
     xm_model_free(m);
 }
 
@@ -658,6 +698,155 @@ static void test_beyond_last_tier(void **state)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* The fast path's index (src/watch.h) against a brute-force model of it                    */
+
+#define W_UNITS 300
+#define W_DIMS 6
+#define W_MAX_LIVE 16
+
+static uint64_t w_rng = 0x9e3779b97f4a7c15u;
+
+static double w_unif(void)   /* splitmix64 -> [0, 1) */
+{
+    uint64_t z = (w_rng += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return (double)((z ^ (z >> 31)) >> 11) * 0x1p-53;
+}
+
+/* The model: per unit its live entries and whether it is queued; base filing kept apart. */
+typedef struct {
+    size_t n_live[W_UNITS], dim[W_UNITS][W_MAX_LIVE];
+    double key[W_UNITS][W_MAX_LIVE];
+    int queued[W_UNITS];
+} watch_model;
+
+static void model_add(watch_model *wm, uint32_t u, size_t d, double key)
+{
+    assert_true(wm->n_live[u] < W_MAX_LIVE);
+    wm->dim[u][wm->n_live[u]] = d;
+    wm->key[u][wm->n_live[u]++] = key;
+}
+
+/* Units due at x: queued, or with a live entry reached (NaN counts as +inf), ascending. */
+static size_t model_collect(watch_model *wm, const double *x, uint32_t *out)
+{
+    size_t n = 0;
+    for (uint32_t u = 0; u < W_UNITS; u++) {
+        int due = wm->queued[u];
+        for (size_t k = 0; k < wm->n_live[u]; k++) {
+            double xd = x[wm->dim[u][k]];
+            due |= isnan(xd) || wm->key[u][k] <= xd;
+        }
+        if (due) {
+            out[n++] = u;
+            wm->n_live[u] = 0;
+            wm->queued[u] = 0;
+        }
+    }
+    return n;
+}
+
+/* watch.h: random base filings, then paths of random points; at every point the index
+ * returns exactly the model's due units, in order, whatever was filed, queued or voided
+ * before; far-away keys pile up void entries, and compactions (forced every 10 points)
+ * drop them without losing a live one. */
+static void test_watch_matches_brute_force(void **state)
+{
+    (void)state;
+    xm_error err;
+    xm_watch *w = xm_watch_alloc(W_UNITS, W_DIMS, &err);
+    assert_non_null(w);
+    watch_model base, wm;
+    memset(&base, 0, sizeof base);
+    for (uint32_t u = 0; u < W_UNITS; u++) {
+        if (w_unif() < 0.1) {
+            xm_watch_base_due(w, u);
+            base.queued[u] = 1;
+            continue;
+        }
+        for (int k = 1 + (int)(3 * w_unif()); k > 0; k--) {
+            size_t d = (size_t)(W_DIMS * w_unif());
+            double key = 4.0 * w_unif() - 1.0;
+            xm_watch_base_add(w, d, key, u);
+            model_add(&base, u, d, key);
+        }
+    }
+    assert_int_equal(xm_watch_base_seal(w), 0);
+    uint32_t got[W_UNITS], want[W_UNITS];
+    int compactions = 0;
+    for (int path = 0; path < 4; path++) {
+        xm_watch_begin(w);
+        wm = base;
+        double x[W_DIMS] = {0};
+        for (int point = 0; point < 200; point++) {
+            for (size_t d = 0; d < W_DIMS; d++)
+                x[d] += 0.1 * (w_unif() - 0.45);
+            if (point % 37 == 5)
+                x[point % W_DIMS] = NAN;   /* everything in that dimension is due */
+            size_t n = xm_watch_collect(w, x, got), nw = model_collect(&wm, x, want);
+            assert_int_equal(n, nw);
+            assert_memory_equal(got, want, n * sizeof *got);
+            for (size_t d = 0; d < W_DIMS; d++)
+                x[d] = isnan(x[d]) ? 0.0 : x[d];
+            if (point % 10 == 9)
+                w->heap_limit = 1;   /* force a compaction at the next filing */
+            for (size_t k = 0; k < n; k++) {
+                double r = w_unif();
+                if (r < 0.2) {
+                    xm_watch_due_next(w, got[k]);
+                    wm.queued[got[k]] = 1;
+                    continue;
+                }
+                for (int f = (int)(4 * r); f > 0; f--) {
+                    size_t d = (size_t)(W_DIMS * w_unif());
+                    double key = x[d] + (w_unif() < 0.5 ? 0.3 * w_unif() : 1e6);
+                    xm_watch_file(w, got[k], d, key);
+                    model_add(&wm, got[k], d, key);
+                }
+            }
+            for (int k = 0; k < 5; k++) {   /* queue (and void) some units not due */
+                uint32_t u = (uint32_t)(W_UNITS * w_unif());
+                xm_watch_due_next(w, u);
+                wm.n_live[u] = 0;
+                wm.queued[u] = 1;
+            }
+            compactions += point % 10 == 9 && w->heap_limit > 1;
+            assert_false(w->failed);
+        }
+    }
+    print_message("watch: %d compactions, %zu heap entries at the end\n", compactions,
+                  w->heap_total);
+    assert_true(compactions > 0);
+    xm_watch_free(w);
+    xm_watch_free(NULL);
+}
+
+static int cmp_u32_test(const void *x, const void *y)
+{
+    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
+    return (a > b) - (a < b);
+}
+
+/* xm_sort_u32 (radix, 1-3 passes by the largest value) agrees with qsort. */
+static void test_sort_u32(void **state)
+{
+    (void)state;
+    static uint32_t a[5000], b[5000], tmp[5000];
+    const uint32_t tops[] = {100, 2000, 4000000, UINT32_MAX};
+    const size_t sizes[] = {0, 1, 50, 65, 5000};
+    for (size_t t = 0; t < 4; t++)
+        for (size_t k = 0; k < 5; k++) {
+            size_t n = sizes[k];
+            for (size_t i = 0; i < n; i++)
+                a[i] = b[i] = (uint32_t)(w_unif() * ((double)tops[t] + 1.0));
+            xm_sort_u32(a, tmp, n);
+            qsort(b, n, sizeof *b, cmp_u32_test);
+            assert_memory_equal(a, b, n * sizeof *a);
+        }
+}
+
+/* ---------------------------------------------------------------------------------------- */
 
 int main(void)
 {
@@ -669,9 +858,12 @@ int main(void)
         cmocka_unit_test(test_stress_bigger_than_default),
         cmocka_unit_test(test_threads_bit_identical),
         cmocka_unit_test(test_fast_equals_naive),
+        cmocka_unit_test(test_fast_equals_naive_population),
         cmocka_unit_test(test_money_identities),
         cmocka_unit_test(test_fast_equals_naive_bachelier_below_zero),
         cmocka_unit_test(test_beyond_last_tier),
+        cmocka_unit_test(test_watch_matches_brute_force),
+        cmocka_unit_test(test_sort_u32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

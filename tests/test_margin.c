@@ -890,6 +890,140 @@ static void test_settle_clamps_and_edges(void **state)
     xm_venue_clear(&v);
 }
 
+/* ---------------------------------------------------------------------------------------- */
+/* ADL candidate index, fill log, partial restore                                           */
+
+static uint64_t rng_state = 20261125;
+
+static double unif(void)   /* splitmix64 -> [0, 1) */
+{
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15u);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9u;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebu;
+    return (double)((z ^ (z >> 31)) >> 11) * 0x1p-53;
+}
+
+/* docs/margin.md's Binance score, computed here from its definition. */
+static double binance_score(const xm_margin_state *s, size_t j, const double *marks)
+{
+    const xm_book *b = s->book;
+    size_t a = b->owner[j];
+    int cross = b->mode[a] == XM_CROSS;
+    xm_health h = xm_margin_health(s, a, cross ? XM_UNIT_ACCOUNT : (long)j, marks);
+    double upnl = s->qty[j] * (marks[b->asset[j]] - b->entry[j]);
+    double w = cross ? s->wallet[a] : s->margin[j];
+    return fmax(0.0, upnl) / fmax(1.0, w) * (h.equity > 0.0 ? h.mm / h.equity : 0.0);
+}
+
+/* The ranking by a scan of the book: positions of asset i on side `sign`, in profit, outside
+ * `account`, by score descending then position index. Returns how many. */
+static size_t scan_ranking(const xm_margin_state *s, size_t account, size_t i, double sign,
+                           const double *marks, uint32_t *out, double *score)
+{
+    const xm_book *b = s->book;
+    size_t n = 0;
+    for (size_t j = 0; j < b->n_positions; j++) {
+        double q = s->qty[j];
+        if (b->asset[j] != i || b->owner[j] == account || q * sign <= 0.0 ||
+            !(q * (marks[i] - b->entry[j]) > 0.0))
+            continue;
+        score[j] = binance_score(s, j, marks);
+        size_t k = n++;
+        for (; k > 0 && (score[out[k - 1]] < score[j] ||
+                         (score[out[k - 1]] == score[j] && out[k - 1] > j)); k--)
+            out[k] = out[k - 1];
+        out[k] = (uint32_t)j;
+    }
+    return n;
+}
+
+/* 400 random accounts (cross and isolated, long and short BTC and ETH, entries scattered
+ * around the marks with many exact ties, some flat), then two bankrupts, each large enough
+ * for ADL to close every candidate in full: the fill log must list exactly the scan's
+ * candidates in the scan's ranking (the index visits only the positions in profit, in
+ * another order), with their quantities before the fill. Then restoring the accounts the two
+ * settlements touched gives back a reset state. */
+static void test_adl_index_matches_scan(void **state)
+{
+    (void)state;
+    enum { N_ACC = 400 };
+    xm_venue v;
+    venue_new(&v, 0.0, btc_binance_aug2025, N_OF(btc_binance_aug2025), eth_flat, N_OF(eth_flat));
+    v.fee_rate = 0.0;
+    const double marks[2] = {89000.0, 3000.0};
+    xm_book *b = book_new();
+    char id[16];
+    for (int a = 0; a < N_ACC; a++) {
+        int iso = unif() < 0.3;
+        snprintf(id, sizeof id, "r%03d", a);
+        account(b, id, iso ? XM_ISOLATED : XM_CROSS, iso ? 0.0 : 2000.0 + 50000.0 * unif());
+        for (int k = 1 + (unif() < 0.4); k > 0; k--) {
+            uint16_t i = unif() < 0.5 ? BTC : ETH;
+            double e = marks[i] * exp(0.1 * (unif() - 0.5));
+            e = unif() < 0.3 ? round(e / (marks[i] / 100.0)) * (marks[i] / 100.0) : e;
+            double q = (unif() < 0.5 ? 1.0 : -1.0) * (1000.0 + 20000.0 * unif()) / e;
+            position(b, i, q, e, iso ? 1000.0 + 5000.0 * unif() : 0.0);
+        }
+    }
+    double short_btc = 0.0, long_eth = 0.0;
+    for (size_t j = 0; j < b->n_positions; j++) {
+        short_btc += b->asset[j] == BTC && b->qty[j] < 0.0 ? -b->qty[j] : 0.0;
+        long_eth += b->asset[j] == ETH && b->qty[j] > 0.0 ? b->qty[j] : 0.0;
+    }
+    account(b, "bankrupt-long", XM_CROSS, 1000.0);    /* sells BTC far below its entry */
+    position(b, BTC, short_btc + 1.0, 120000.0, 0.0);
+    account(b, "bankrupt-short", XM_CROSS, 1000.0);   /* buys ETH far above its entry */
+    position(b, ETH, -(long_eth + 100.0), 2000.0, 0.0);
+    xm_error err;
+    xm_margin_state *s = xm_margin_state_alloc(b, &v, &err);
+    double *close = calloc(b->n_positions, sizeof *close);
+    uint32_t *want = calloc(b->n_positions, sizeof *want);
+    double *score = calloc(b->n_positions, sizeof *score);
+    assert_true(s && close && want && score);
+    const double exec[2] = {88000.0, 3100.0};
+    const struct { size_t account; size_t asset; double side; } bk[2] = {
+        {N_ACC, BTC, -1.0}, {N_ACC + 1, ETH, 1.0}};
+    for (int k = 0; k < 2; k++) {
+        size_t n = scan_ranking(s, bk[k].account, bk[k].asset, bk[k].side, marks, want, score);
+        double *before = calloc(n ? n : 1, sizeof *before);
+        for (size_t c = 0; c < n; c++)
+            before[c] = s->qty[want[c]];
+        assert_true(xm_liq_plan(s, bk[k].account, XM_UNIT_ACCOUNT, marks, close) == 1);
+        xm_liq_settle(s, bk[k].account, XM_UNIT_ACCOUNT, close, exec, marks, NULL);
+        check_identities(&s->ledger);
+        print_message("bankrupt %d: %zu candidates in profit, %zu filled\n", k, n, s->n_adl);
+        assert_true(n > 20);
+        assert_int_equal(s->n_adl, n);
+        assert_memory_equal(s->adl_pos, want, n * sizeof *want);
+        assert_memory_equal(s->adl_qty_before, before, n * sizeof *before);
+        for (size_t c = 0; c < n; c++)
+            assert_true(s->qty[want[c]] == 0.0);
+        free(before);
+    }
+    /* Restore what the settlements touched: the bankrupts and every ADL counterparty. */
+    for (size_t j = 0; j < b->n_positions; j++)
+        if (s->qty[j] != b->qty[j] || s->margin[j] != b->margin[j])
+            xm_margin_state_restore(s, b->owner[j]);
+    for (size_t a = 0; a < b->n_accounts; a++)
+        if (s->wallet[a] != b->wallet[a])
+            xm_margin_state_restore(s, a);
+    xm_margin_state_reset_ledger(s);
+    xm_margin_state *fresh = xm_margin_state_alloc(b, &v, &err);
+    assert_non_null(fresh);
+    assert_memory_equal(s->wallet, fresh->wallet, b->n_accounts * sizeof *s->wallet);
+    assert_memory_equal(s->qty, fresh->qty, b->n_positions * sizeof *s->qty);
+    assert_memory_equal(s->margin, fresh->margin, b->n_positions * sizeof *s->margin);
+    assert_memory_equal(&s->ledger, &fresh->ledger, sizeof s->ledger);
+    assert_int_equal(s->n_adl, 0);
+    xm_margin_state_free(fresh);
+    free(close);
+    free(want);
+    free(score);
+    xm_margin_state_free(s);
+    xm_book_free(b);
+    xm_venue_clear(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -908,6 +1042,7 @@ int main(void)
         cmocka_unit_test(test_adl_excludes_bankrupt_account_and_same_side),
         cmocka_unit_test(test_adl_splits_by_asset_notional),
         cmocka_unit_test(test_settle_clamps_and_edges),
+        cmocka_unit_test(test_adl_index_matches_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
