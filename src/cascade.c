@@ -5,19 +5,22 @@
  * is checked at some evaluation point with marks m0 and found healthy with buffer
  * B = E - MM > 0. Between changes of its state, E - MM moves with the marks only, and each
  * position's share of that move is bounded on one side (model.md §3-§4):
- *   - long q > 0: as m falls, E loses q (m0 - m) and MM (non-decreasing in the notional)
- *     does not rise, so the loss is at most q (m0 - m); as m rises, E gains q dm and MM at
- *     most mmr_max q dm < q dm: no loss;
+ *   - long q > 0: as m falls, E loses q (m0 - m) and MM falls at least mmr_1 q (m0 - m)
+ *     (every tier's slope is at least the first tier's, mmr_1), so the loss is at most
+ *     q (1 - mmr_1) (m0 - m); as m rises, E gains q dm and MM at most mmr_max q dm < q dm:
+ *     no loss;
  *   - short q < 0: as m falls nothing is lost; as m rises up to c m0 (c = XM_SHORT_CAP), E
  *     loses |q| (m - m0) and MM at most s |q| (m - m0), s = the mmr of the tier holding the
  *     notional |q| c m0 (tiers are continuous with non-decreasing slopes, model.md §3).
  * So the unit cannot be liquidatable while sum over (asset, side) of those losses < B. B is
  * shared out over the unit's (asset, side) pairs in proportion to exposure x volatility, and
- * each share becomes a price threshold per pair: a long exposure L with share b is due when
- * m <= m0 - b / L, a short one S (weight |q|(1 + s)) when m >= min(m0 + b / S, c m0). The
+ * each share becomes a price threshold per pair: a long exposure L (weight q (1 - mmr_1))
+ * with share b is due when m <= m0 - b / L, a short one S (weight |q| (1 + s)) when
+ * m >= min(m0 + b / S, c m0). The
  * thresholds go into a per-(asset, side) index (src/watch.h); at each point exactly the units
- * with a threshold crossed, those whose state changed (liquidated, hit by ADL) and those too
- * close to call (B below the rounding guard) are checked. The set of liquidatable units found
+ * with a threshold crossed, those whose state changed (liquidated and still open, hit by
+ * ADL) and those too close to call (B below the rounding guard) are checked; a unit left with
+ * nothing open is never checked again on the path. The set of liquidatable units found
  * at every point is therefore the naive one, and so is everything downstream (tested).
  *
  * Per path, only what the previous path touched is reset: accounts it settled or ADL hit,
@@ -287,9 +290,11 @@ static double short_slope(const xm_tier_table *t, double notional)
     return t->tier[k < 0 ? (long)t->n - 1 : k].mmr;
 }
 
-/* Exposure per (asset, side) of unit u into dim_w / dims (module comment): long L = q, short
- * |q| (1 + s). Returns the number of pairs and the unit's scale |W or M| + sum |q| (m + e),
- * or 0 pairs when a mark it holds is not positive and finite (the bounds need m0 > 0). */
+/* Exposure per (asset, side) of unit u into dim_w / dims (module comment): long
+ * L = q (1 - mmr_1), short |q| (1 + s); and per asset the lowest mark carrying one of its
+ * notionals beyond the last tier cap (beyond[]). Returns the number of pairs and the unit's
+ * scale |W or M| + sum |q| (m + e), or 0 pairs when a mark it holds is not positive and
+ * finite (the bounds need m0 > 0). */
 static size_t unit_exposure(xm_cascade_ws *w, uint32_t u, double *scale)
 {
     const xm_book *b = w->b;
@@ -317,7 +322,7 @@ static size_t unit_exposure(xm_cascade_ws *w, uint32_t u, double *scale)
             w->beyond[i] = fmin(w->beyond[i], t->tier[t->n - 1].cap_usd / fabs(q));
         if (w->dim_w[d] == 0.0)
             w->dims[nd++] = d;
-        w->dim_w[d] += q > 0.0 ? q : -q * (1.0 + short_slope(&w->v->tiers[i], notional));
+        w->dim_w[d] += q > 0.0 ? q * (1.0 - t->tier[0].mmr) : -q * (1.0 + short_slope(t, notional));
     }
     *scale = sc;
     return nd;
@@ -611,8 +616,13 @@ static void settle_round(xm_cascade_ws *w, size_t nl, uint32_t step, xm_path_met
         uint32_t u = w->liq[k];
         size_t a = w->unit_acc[u];
         uint64_t fills = w->ms->ledger.adl_fills, events = w->ms->ledger.events;
-        xm_liq_settle(w->ms, a, w->unit_pos[u], w->close_qty, w->exec, w->marks, NULL);
+        xm_liq_result res;
+        xm_liq_settle(w->ms, a, w->unit_pos[u], w->close_qty, w->exec, w->marks, &res);
         note_dirty(w, a);
+        /* A unit with nothing open stays so (positions never reopen, ADL only fills open
+         * ones): never liquidatable again on this path, so it leaves the next point's list. */
+        if (!w->naive && res.closed_all)
+            xm_watch_forget(w->watch, u);
         if (w->ms->ledger.events > events) {
             note_liquidated(w, a, step);
             if (pm->first_liq_step == 0)

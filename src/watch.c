@@ -137,6 +137,11 @@ int xm_watch_base_seal(xm_watch *w)
 
 /* ---- per path --------------------------------------------------------------------------- */
 
+/* queued[u]: 0 not in `next`; XM_QUEUED in it and due; XM_FORGOTTEN in it but not due (the
+ * list keeps each unit at most once, so it never outgrows n_units). */
+#define XM_QUEUED 1
+#define XM_FORGOTTEN 2
+
 void xm_watch_begin(xm_watch *w)
 {
     for (size_t k = 0; k < w->n_touched; k++)
@@ -149,7 +154,7 @@ void xm_watch_begin(xm_watch *w)
     w->heap_total = 0;
     memcpy(w->head, w->base_off, (w->n_dims + 1) * sizeof *w->head);
     for (size_t k = 0; k < w->n_base_due; k++) {
-        w->queued[w->base_due[k]] = 1;
+        w->queued[w->base_due[k]] = XM_QUEUED;
         w->next[w->n_next++] = w->base_due[k];
     }
 }
@@ -228,11 +233,19 @@ void xm_watch_file(xm_watch *w, uint32_t unit, size_t dim, double key)
 
 void xm_watch_due_next(xm_watch *w, uint32_t unit)
 {
-    if (w->queued[unit])
+    if (w->queued[unit] == XM_QUEUED)
         return;
     bump(w, unit);
-    w->queued[unit] = 1;
-    w->next[w->n_next++] = unit;
+    if (w->queued[unit] == 0)
+        w->next[w->n_next++] = unit;
+    w->queued[unit] = XM_QUEUED;
+}
+
+void xm_watch_forget(xm_watch *w, uint32_t unit)
+{
+    bump(w, unit);
+    if (w->queued[unit] == XM_QUEUED)
+        w->queued[unit] = XM_FORGOTTEN;
 }
 
 /* Pop dimension d's entries with key <= x; the live ones are bumped and appended to out. */
@@ -265,9 +278,12 @@ size_t xm_watch_collect(xm_watch *w, const double *x, uint32_t *out)
     size_t n = 0;
     for (size_t k = 0; k < w->n_next; k++) {
         uint32_t u = w->next[k];
+        int due = w->queued[u] == XM_QUEUED;
         w->queued[u] = 0;
-        bump(w, u);
-        out[n++] = u;
+        if (due) {
+            bump(w, u);
+            out[n++] = u;
+        }
     }
     w->n_next = 0;
     for (size_t d = 0; d < w->n_dims; d++)

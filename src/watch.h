@@ -53,7 +53,7 @@ typedef struct {
     xm_watch_heap *heap;          /* n_dims heaps */
     size_t heap_total, heap_limit;  /* entries in all heaps; compaction threshold */
     uint32_t *gen;                /* per unit; 0 = as at the path's start */
-    uint8_t *queued;              /* per unit: in `next` */
+    uint8_t *queued;              /* per unit: in `next`, due (1) or forgotten (2) */
     uint32_t *touched;            /* units with gen != 0 */
     size_t n_touched;
     uint32_t *next;               /* units due at the next point */
@@ -85,6 +85,10 @@ void xm_watch_file(xm_watch *w, uint32_t unit, size_t dim, double key);
 
 /* Void the unit's entries and make it due at the next point. */
 void xm_watch_due_next(xm_watch *w, uint32_t unit);
+
+/* Void the unit's entries and take it off the next point's list: it is due again only once
+ * filed or queued again (for a unit that can never be liquidatable again). */
+void xm_watch_forget(xm_watch *w, uint32_t unit);
 
 /* Sort a[0 .. n) ascending (LSD radix, 2 passes of 16 bits; tmp has room for n). */
 void xm_sort_u32(uint32_t *a, uint32_t *tmp, size_t n);

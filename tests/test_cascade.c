@@ -748,8 +748,8 @@ static size_t model_collect(watch_model *wm, const double *x, uint32_t *out)
 }
 
 /* watch.h: random base filings, then paths of random points; at every point the index
- * returns exactly the model's due units, in order, whatever was filed, queued or voided
- * before; far-away keys pile up void entries, and compactions (forced every 10 points)
+ * returns exactly the model's due units, in order, whatever was filed, queued, forgotten or
+ * voided before; far-away keys pile up void entries, and compactions (forced every 10 points)
  * drop them without losing a live one. */
 static void test_watch_matches_brute_force(void **state)
 {
@@ -811,6 +811,17 @@ static void test_watch_matches_brute_force(void **state)
                 wm.n_live[u] = 0;
                 wm.queued[u] = 1;
             }
+            for (int k = 0; k < 5; k++) {   /* forget some, queued or not, then maybe requeue */
+                uint32_t u = (uint32_t)(W_UNITS * w_unif());
+                xm_watch_forget(w, u);
+                wm.n_live[u] = 0;
+                wm.queued[u] = 0;
+                if (w_unif() < 0.3) {
+                    xm_watch_due_next(w, u);
+                    wm.queued[u] = 1;
+                }
+            }
+            assert_true(w->n_next <= W_UNITS);
             compactions += point % 10 == 9 && w->heap_limit > 1;
             assert_false(w->failed);
         }
