@@ -59,7 +59,8 @@ static void usage(FILE *f)
           "  --paths       paths per timed run (default 200)\n"
           "  --threads     comma-separated thread counts (default 1,<cores>)\n"
           "  --reps        timed runs per thread count; the median is reported (default 3)\n"
-          "  --peer-paths  paths run through both the fast and the naive engine (default 2; 0: skip)\n"
+          "  --peer-paths  paths run through both the fast and the naive engine\n"
+          "                (default 2; 0: skip)\n"
           "  --fast-paths  paths run through the fast engine alone to count checks (default 16)\n"
           "  --seed        paths' seed (default: the model's)\n",
           f);
@@ -183,7 +184,8 @@ static double median(double *t, int n)
 static int same_acc(const xm_cascade_acc *x, const xm_cascade_acc *y)
 {
     size_t n = x->n_accounts;
-    return n == y->n_accounts && memcmp(x->liq_paths, y->liq_paths, n * sizeof *x->liq_paths) == 0 &&
+    return n == y->n_accounts &&
+           memcmp(x->liq_paths, y->liq_paths, n * sizeof *x->liq_paths) == 0 &&
            memcmp(x->first_step_sum, y->first_step_sum, n * sizeof *x->first_step_sum) == 0 &&
            memcmp(x->loss_micro, y->loss_micro, n * sizeof *x->loss_micro) == 0 &&
            memcmp(x->cascade_hist, y->cascade_hist, sizeof x->cascade_hist) == 0 &&

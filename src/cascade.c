@@ -16,12 +16,12 @@
  * shared out over the unit's (asset, side) pairs in proportion to exposure x volatility, and
  * each share becomes a price threshold per pair: a long exposure L (weight q (1 - mmr_1))
  * with share b is due when m <= m0 - b / L, a short one S (weight |q| (1 + s)) when
- * m >= min(m0 + b / S, c m0). The
- * thresholds go into a per-(asset, side) index (src/watch.h); at each point exactly the units
- * with a threshold crossed, those whose state changed (liquidated and still open, hit by
- * ADL) and those too close to call (B below the rounding guard) are checked; a unit left with
- * nothing open is never checked again on the path. The set of liquidatable units found
- * at every point is therefore the naive one, and so is everything downstream (tested).
+ * m >= min(m0 + b / S, c m0). The thresholds go into a per-(asset, side) index
+ * (src/watch.h); at each point exactly the units with a threshold crossed, those whose state
+ * changed (liquidated and still open, hit by ADL) and those too close to call (B below the
+ * rounding guard) are checked; a unit left with nothing open is never checked again on the
+ * path. The set of liquidatable units found at every point is therefore the naive one, and
+ * so is everything downstream (tested).
  *
  * Per path, only what the previous path touched is reset: accounts it settled or ADL hit,
  * units it checked. Memory grows with units and threads, never with paths.
@@ -322,7 +322,8 @@ static size_t unit_exposure(xm_cascade_ws *w, uint32_t u, double *scale)
             w->beyond[i] = fmin(w->beyond[i], t->tier[t->n - 1].cap_usd / fabs(q));
         if (w->dim_w[d] == 0.0)
             w->dims[nd++] = d;
-        w->dim_w[d] += q > 0.0 ? q * (1.0 - t->tier[0].mmr) : -q * (1.0 + short_slope(t, notional));
+        w->dim_w[d] += q > 0.0 ? q * (1.0 - t->tier[0].mmr)
+                               : -q * (1.0 + short_slope(t, notional));
     }
     *scale = sc;
     return nd;
@@ -379,6 +380,8 @@ static void watch_unit(xm_cascade_ws *w, uint32_t u, xm_health h, int setup)
         double share = buffer * (e * m * w->vol[i] / total) * (1.0 - XM_SHARE_CUT);
         /* long: due when m <= m0 - b/L, i.e. -m >= key; short: due when m >= key */
         double key = d % 2 == 0 ? -(m - share / e) : fmin(m + share / e, XM_SHORT_CAP * m);
+        if (isnan(share) || isnan(key))
+            key = -INFINITY;   /* no usable bound (overflow): due at the next point */
         if (d % 2 == 1) {   /* a rising mark can also carry a notional beyond the last cap */
             key = fmin(key, w->beyond[i]);
             w->beyond[i] = INFINITY;
