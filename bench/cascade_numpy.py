@@ -327,7 +327,10 @@ def cmd_deterministic(a):
     with volatility) on shallow books, half-life 30 min, and the given fund and fee: every path
     is the same, so xmrisk and this peer must agree to rounding on every per-path metric. The
     crash liquidates about 40% of the accounts in cascades of a dozen rounds, with fund,
-    ADL and socialized loss all at work (fund 0 or small)."""
+    ADL and socialized loss all at work (fund 0 or small). Each tier table gets an open-ended
+    last tier (cap 5e11 USD, the last rate): the +21% drift would otherwise carry positions drawn
+    at the last cap beyond it, a liquidation at run time in xmrisk (model.md §3, §7) that this
+    peer does not implement."""
     d = load_yaml(a.model)
     mk = d["market"]
     mk["process"] = "gbm"
@@ -339,6 +342,10 @@ def cmd_deterministic(a):
         asset["drift"] = DET_DRIFT[k % 4]
         mk["impact"][asset["symbol"]] = {"model": "linear", "depth_1pct_usd": DET_DEPTH[k % 4],
                                          "half_life_minutes": 30}
+    for table in d["venue"].get("tiers", {}).values():
+        if table and table[-1]["cap_usd"] < 5e11:
+            table.append({"cap_usd": 5e11, "mmr": table[-1]["mmr"],
+                          "max_leverage": table[-1]["max_leverage"]})
     d["venue"]["insurance_fund_usd"] = a.fund
     d["venue"].setdefault("liquidation", {})["fee_rate"] = a.fee_rate
     d["name"] = f"{d.get('name', 'model')}-deterministic"
