@@ -37,8 +37,8 @@ if [[ ${SKIP_MILLION:-0} != 1 ]]; then
     cpu=$(grep 'Percent of CPU' "$tmp/time.txt" | awk '{print $NF}')
     pps=$(grep -o '"paths_per_s": [0-9.e+-]*' "$tmp/million/summary.json" | awk '{print $2}')
     el=$(grep -o '"elapsed_s": [0-9.e+-]*' "$tmp/million/summary.json" | awk '{print $2}')
-    printf 'accounts 1000000, paths %s: wall %s (m:ss, whole command), peak RSS %.0f MB, CPU %s\n' \
-        "$paths" "$wall" "$(echo "$rss / 1024" | bc -l)" "$cpu"
+    printf 'accounts 1000000, paths %s: wall %s (m:ss, whole command), peak RSS %s MB, CPU %s\n' \
+        "$paths" "$wall" "$(awk -v k="$rss" 'BEGIN{printf "%.0f", k / 1024}')" "$cpu"
     printf 'paths: %.1f s, %.2f paths/s (the parallel part, summary.json)\n' "$el" "$pps"
     echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo

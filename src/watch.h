@@ -15,7 +15,7 @@
  *    head per dimension. xm_watch_base_due() lists units due at a path's first point;
  *  - path entries (xm_watch_file): a binary min-heap per dimension, cleared per path.
  * So starting a path costs O(dimensions + units touched on the previous path), never
- * O(units): memory grows with units (about 40 bytes per unit plus 16 per entry), not with
+ * O(units): memory grows with units (about 21 bytes per unit plus 16 per entry), not with
  * paths.
  *
  * Ownership: xm_watch_alloc returns an index owned by the caller, freed by xm_watch_free.
