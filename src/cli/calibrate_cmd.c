@@ -352,6 +352,24 @@ typedef struct {
     double z;
 } cal_job;
 
+/* Write DIR/calibration.json (DIR: --out, else results/<model name>) and print the table;
+ * the exit status. */
+static int publish(const cal_job *j, const xm_model *m, xm_error *err)
+{
+    char dir[4096];
+    if (j->a->out_dir)
+        snprintf(dir, sizeof dir, "%s", j->a->out_dir);
+    else
+        default_dir(m, dir, sizeof dir);
+    if (cal_write_json(dir, &j->rep, err) != XM_OK)
+        return cal_fail(err);
+    if (!j->a->quiet) {
+        cal_print(stdout, &j->rep);
+        printf("calibration: %s/calibration.json\n", dir);
+    }
+    return 0;
+}
+
 /* ---- the three kinds ---- */
 
 static int one_tier(double mmr, xm_tier_table *t, xm_error *err)
@@ -400,17 +418,7 @@ static int run_position(cal_job *j, const xm_model *m, xm_error *err)
         rc = 0;
     }
     if (rc == 0) {
-        char dir[4096];
-        if (a->out_dir)
-            snprintf(dir, sizeof dir, "%s", a->out_dir);
-        else
-            default_dir(m, dir, sizeof dir);
-        if (cal_write_json(dir, r, err) != XM_OK)
-            rc = cal_fail(err);
-        else if (!a->quiet) {
-            cal_print(stdout, r);
-            printf("calibration: %s/calibration.json\n", dir);
-        }
+        rc = publish(j, m, err);
     }
     xm_cal_position_res_clear(&res);
     xm_cal_extremes_free(e);
@@ -479,17 +487,7 @@ static int run_tiers(cal_job *j, const xm_model *m, xm_error *err)
         r->threads = e->threads;
         r->tiers = res;
         r->elapsed_s = e->elapsed_s;
-        char dir[4096];
-        if (a->out_dir)
-            snprintf(dir, sizeof dir, "%s", a->out_dir);
-        else
-            default_dir(m, dir, sizeof dir);
-        if (cal_write_json(dir, r, err) != XM_OK)
-            rc = cal_fail(err);
-        else if (!a->quiet) {
-            cal_print(stdout, r);
-            printf("calibration: %s/calibration.json\n", dir);
-        }
+        rc = publish(j, m, err);
     }
     for (size_t i = 0; res != NULL && i < r->n_tiers; i++)
         xm_cal_tiers_res_clear(&res[i]);
@@ -560,17 +558,7 @@ static int run_venue(cal_job *j, const xm_model *m, xm_error *err)
         r->venue = &res;
         r->elapsed_s = res.elapsed_s;
         r->threads = j->sim.threads;
-        char dir[4096];
-        if (a->out_dir)
-            snprintf(dir, sizeof dir, "%s", a->out_dir);
-        else
-            default_dir(m, dir, sizeof dir);
-        if (cal_write_json(dir, r, err) != XM_OK)
-            rc = cal_fail(err);
-        else if (!a->quiet) {
-            cal_print(stdout, r);
-            printf("calibration: %s/calibration.json\n", dir);
-        }
+        rc = publish(j, m, err);
     }
     xm_cal_venue_res_clear(&res);
     return rc;
