@@ -15,6 +15,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "calibrate_out.h"
+#include "hpc_cmd.h"
 #include "xmrisk/calibrate.h"
 #include "xmrisk/model.h"
 
@@ -98,24 +99,11 @@ static int parse_real(const char *s, double *out)
     return 0;
 }
 
-static int parse_count(const char *s, uint64_t *out)
-{
-    if (s == NULL || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return -1;
-    *out = (uint64_t)v;
-    return 0;
-}
-
 /* --paths, --seed, --threads. */
 static int parse_int_flag(const char *flag, const char *value, cal_args *a)
 {
     uint64_t v;
-    if (parse_count(value, &v) != 0)
+    if (xm_cli_parse_u64(value, &v) != 0)
         return cal_usage("%s: expected a non-negative integer, got '%s'", flag, value);
     if (strcmp(flag, "--paths") == 0) {
         if (v == 0)
@@ -332,19 +320,6 @@ static void install_handlers(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
-static void default_dir(const xm_model *m, char *dir, size_t size)
-{
-    char safe[256];
-    size_t k = 0;
-    for (const char *c = m->name; *c && k + 1 < sizeof safe; c++) {
-        int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                 (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || (*c == '.' && k > 0);
-        safe[k++] = ok ? *c : '_';
-    }
-    safe[k] = '\0';
-    snprintf(dir, size, "results/%s", k ? safe : "model");
-}
-
 typedef struct {
     const cal_args *a;
     cal_report rep;
@@ -360,7 +335,7 @@ static int publish(const cal_job *j, const xm_model *m, xm_error *err)
     if (j->a->out_dir)
         snprintf(dir, sizeof dir, "%s", j->a->out_dir);
     else
-        default_dir(m, dir, sizeof dir);
+        xm_cli_default_out_dir(m->name, dir, sizeof dir);
     if (cal_write_json(dir, &j->rep, err) != XM_OK)
         return cal_fail(err);
     if (!j->a->quiet) {
@@ -510,8 +485,8 @@ static int parse_mmr_tier(const char *s, const xm_model *m, size_t *asset, size_
     const char *colon = strrchr(s, ':');
     uint64_t k;
     char sym[XM_SYMBOL_MAX];
-    if (colon == NULL || (size_t)(colon - s) >= sizeof sym || parse_count(colon + 1, &k) != 0 ||
-        k == 0)
+    if (colon == NULL || (size_t)(colon - s) >= sizeof sym ||
+        xm_cli_parse_u64(colon + 1, &k) != 0 || k == 0)
         return cal_usage("--mmr-tier: expected SYM:K with K the 1-based tier, got '%s'", s);
     memcpy(sym, s, (size_t)(colon - s));
     sym[colon - s] = '\0';

@@ -44,4 +44,7 @@ int xm_cli_merge(int argc, char **argv);
 /* results/<name>, the name reduced to [A-Za-z0-9._-] (src/cli/main.c). */
 void xm_cli_default_out_dir(const char *name, char *dir, size_t size);
 
+/* Strict unsigned parse: digits only, no sign, no overflow; 0, or -1 (src/cli/main.c). */
+int xm_cli_parse_u64(const char *s, uint64_t *out);
+
 #endif /* XM_CLI_HPC_CMD_H */

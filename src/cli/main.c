@@ -89,7 +89,7 @@ static int usage_error(const char *fmt, ...)
 }
 
 /* Strict unsigned parse: digits only, no sign, no overflow. */
-static int parse_u64(const char *s, uint64_t *out)
+int xm_cli_parse_u64(const char *s, uint64_t *out)
 {
     if (s == NULL || *s < '0' || *s > '9')
         return -1;
@@ -129,7 +129,7 @@ static int parse_value_flag(const char *flag, const char *value, run_args *a)
                                "(minutes) with N >= 1, got '%s'", value);
         return 0;
     }
-    if (parse_u64(value, &v) != 0)
+    if (xm_cli_parse_u64(value, &v) != 0)
         return usage_error("expected a non-negative integer, got '%s'", value);
     if (strcmp(flag, "--paths") == 0) {
         if (v == 0)
