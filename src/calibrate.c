@@ -117,7 +117,8 @@ xm_status xm_cal_extremes_alloc(const xm_model *model, double horizon_days, uint
     if (opts->paths == 0)
         return xm_error_set(err, XM_EUSAGE, "calibrate: the number of paths must be at least 1");
     size_t n = model->market.n;
-    xm_status cs = xm_check_paths_memory("calibrate", opts->paths, 2.0 * sizeof(double) * n, err);
+    xm_status cs = xm_check_paths_memory("calibrate", opts->paths, 2.0 * sizeof(double) * n,
+                                          "use fewer paths", err);
     if (cs != XM_OK)
         return cs;
     if (opts->paths > SIZE_MAX / sizeof(double) / n / 2)

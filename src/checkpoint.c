@@ -25,6 +25,10 @@ static xm_status load_existing(const xm_sim_opts *o, uint64_t lo, uint64_t hi, c
     xm_error_clear(&e);
     xm_part *p = xm_part_read(path, &e);
     xm_status s = p ? xm_part_check_run(p, fp, o->seed, o->paths, lo, hi, &e) : e.status;
+    int binned = s == XM_OK && xm_part_get_result(p)->ps != NULL;
+    if (s == XM_OK && binned != (o->binned != 0))
+        s = xm_error_set(&e, XM_EDATA, "%s: %s statistics, this run %s (--stats)", path,
+                         binned ? "binned" : "exact", o->binned ? "binned" : "exact");
     if (s == XM_OK)
         *r = xm_part_take_result(p);
     xm_part_free(p);
@@ -102,7 +106,8 @@ xm_status xm_checkpoint_run(const xm_model *model, const xm_sim_opts *opts, uint
     s = load_existing(opts, lo, hi, ck->path, fp, &r, err);
     if (s == XM_OK && r == NULL) {
         r = xm_run_result_alloc(model->market.n, model->book->n_accounts, opts->seed,
-                                opts->paths, lo, hi, err);
+                                opts->paths, lo, hi, opts->binned,
+                                model->venue.insurance_fund_usd, err);
         s = r ? XM_OK : err != NULL && err->status != XM_OK ? err->status : XM_ENOMEM;
     }
     if (s == XM_OK && r->paths_done < total)

@@ -43,18 +43,19 @@ static inline double xm_physical_memory_bytes(void)
 
 /* Per-path results of `paths` paths at `bytes_per_path` each: refuse, with the estimate, a
  * count that cannot fit in this machine's memory (a request error, exit 2). `what` prefixes
- * the message ("run"). */
+ * the message ("run"); `hint` ends it ("use fewer paths"). */
 static inline xm_status xm_check_paths_memory(const char *what, uint64_t paths,
-                                              double bytes_per_path, xm_error *err)
+                                              double bytes_per_path, const char *hint,
+                                              xm_error *err)
 {
     double need = (double)paths * bytes_per_path, have = xm_physical_memory_bytes();
     if (need <= have)
         return XM_OK;
     return xm_error_set(err, XM_EUSAGE,
                         "%s: %llu paths need about %.1f GB for per-path results (%.0f bytes "
-                        "each), this machine has %.1f GB: use fewer paths%s",
+                        "each), this machine has %.1f GB: %s",
                         what, (unsigned long long)paths, need / 1e9, bytes_per_path,
-                        have / 1e9, what[0] == 'r' ? " or --shard K/N over several machines" : "");
+                        have / 1e9, hint);
 }
 
 #endif /* XM_INTERNAL_H */

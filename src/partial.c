@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "xmrisk/outfile.h"
+#include "xmrisk/pathstats.h"
 
 /* Every field that decides a result is serialized or hashed by hand below; should a struct
  * gain a field, these sizes change and the build stops here: add the field to the fingerprint
@@ -34,6 +35,8 @@ static const unsigned char part_magic[8] = {'X', 'M', 'R', 'P', 'A', 'R', 'T', '
 #define PATH_RECORD_BYTES 100u  /* xm_path_metrics as serialized, without per-asset pairs */
 #define ACCOUNT_BYTES 32u      /* liq_paths, first_step_sum, loss_micro (2 x u64) */
 #define STRING_MAX (1u << 16)  /* longest string a part may hold (names, ids, symbols) */
+#define STATS_EXACT 0u         /* per-path records follow */
+#define STATS_BINNED 1u        /* u64 length + xm_pathstats_encode() follow */
 
 struct xm_part {
     xm_part_info info;
@@ -351,19 +354,30 @@ xm_status xm_part_encode(const xm_model *m, uint64_t fp, const xm_run_result *r,
         return xm_error_set(err, XM_EUSAGE, "part: a name or id is longer than %u bytes",
                             STRING_MAX);
     size_t acc = 8 + 8 * (size_t)XM_HIST_BINS, room = SIZE_MAX - XM_PART_HEADER_BYTES - desc;
+    size_t stats = r->ps != NULL ? xm_pathstats_encoded_size(r->ps) : 0;
+    room -= 8 + 8 + stats;  /* mode, statistics length, statistics: far below SIZE_MAX */
     if (r->acc->n_accounts > (room - acc) / ACCOUNT_BYTES ||
-        r->paths_done > (room - acc - ACCOUNT_BYTES * r->acc->n_accounts) / rec)
+        (r->ps == NULL &&
+         r->paths_done > (room - acc - ACCOUNT_BYTES * r->acc->n_accounts) / rec))
         return xm_error_set(err, XM_ENOMEM, "part: too large");
     acc += ACCOUNT_BYTES * r->acc->n_accounts;
-    size_t payload = desc + (size_t)r->paths_done * rec + acc;
+    size_t body = r->ps != NULL ? 8 + stats : (size_t)r->paths_done * rec;
+    size_t payload = desc + 8 + body + acc;
     unsigned char *b = malloc(XM_PART_HEADER_BYTES + payload);
     if (b == NULL)
         return xm_error_set(err, XM_ENOMEM, "part: out of memory for %zu bytes",
                             XM_PART_HEADER_BYTES + payload);
     wbuf w = {b, XM_PART_HEADER_BYTES};
     write_desc(&w, m);
-    for (uint64_t k = 0; k < r->paths_done; k++)
-        write_path(&w, r, k);
+    w_u64(&w, r->ps != NULL ? STATS_BINNED : STATS_EXACT);
+    if (r->ps != NULL) {
+        w_u64(&w, stats);
+        xm_pathstats_encode(r->ps, w.p + w.off);
+        w.off += stats;
+    } else {
+        for (uint64_t k = 0; k < r->paths_done; k++)
+            write_path(&w, r, k);
+    }
     write_acc(&w, r->acc);
     uint64_t sum = fnv_bytes(FNV_OFFSET, b + XM_PART_HEADER_BYTES, payload);
     write_header(b, r, fp, payload, sum);
@@ -496,7 +510,8 @@ static xm_status check_payload(const unsigned char *b, size_t len, const char *n
 
 /* Read the description; fill `m` (a report model) when not NULL. XM_EDATA when malformed
  * (the caller names the part), XM_ENOMEM. */
-static xm_status parse_desc(rbuf *r, const xm_part_info *info, xm_model *m, xm_error *err)
+static xm_status parse_desc(rbuf *r, const xm_part_info *info, xm_model *m, double *fund_out,
+                            xm_error *err)
 {
     char *buf = malloc(STRING_MAX + 1);
     if (buf == NULL)
@@ -507,6 +522,8 @@ static xm_status parse_desc(rbuf *r, const xm_part_info *info, xm_model *m, xm_e
     uint32_t steps = r_u32(r);
     double horizon = r_f64(r), fund = r_f64(r);
     uint32_t max_rounds = r_u32(r);
+    if (fund_out != NULL)
+        *fund_out = fund;
     if (m != NULL) {
         m->steps = steps;
         m->horizon_days = horizon;
@@ -564,15 +581,23 @@ static void read_acc(rbuf *r, xm_cascade_acc *acc)
     }
 }
 
-/* Do the bytes left after the description hold exactly the per-path data and the sums the
- * header announces? Checked before anything is allocated from header values. */
-static int sizes_match(const rbuf *r, const xm_part_info *info)
+/* Do the bytes left after the description hold exactly the per-path data (or the binned
+ * statistics) and the sums the header announces? Checked before anything is allocated from
+ * header values; *mode and *stats_len (binned) are read here. */
+static int sizes_match(rbuf *r, const xm_part_info *info, uint64_t *mode, uint64_t *stats_len)
 {
+    *mode = r_u64(r);
+    if (*mode == STATS_BINNED)
+        *stats_len = r_u64(r);
+    if (r->bad || (*mode != STATS_EXACT && *mode != STATS_BINNED))
+        return 0;
     size_t left = r->n - r->off, rec = PATH_RECORD_BYTES + 16 * (size_t)info->n_assets;
     size_t acc = 8 + 8 * (size_t)XM_HIST_BINS;
     if (left < acc || info->n_accounts > (left - acc) / ACCOUNT_BYTES)
         return 0;
     left -= acc + ACCOUNT_BYTES * (size_t)info->n_accounts;
+    if (*mode == STATS_BINNED)
+        return *stats_len == left;
     uint64_t n = info->done - info->lo;
     return n <= left / rec && n * rec == left;
 }
@@ -581,17 +606,21 @@ static xm_status decode_body(xm_part *p, const unsigned char *buf, size_t len, x
 {
     const xm_part_info *info = &p->info;
     rbuf r = {buf, len, XM_PART_HEADER_BYTES, 0};
-    xm_status st = parse_desc(&r, info, NULL, err);
+    double fund = 0.0;
+    xm_status st = parse_desc(&r, info, NULL, &fund, err);
     if (st == XM_EDATA)
         return bad(err, p->name, "corrupted (bad description)");
-    if (st == XM_OK && !sizes_match(&r, info))
-        return bad(err, p->name, "corrupted (sizes do not match the header)");
     if (st != XM_OK)
         return st;
     p->desc_len = r.off - XM_PART_HEADER_BYTES;
+    uint64_t mode = 0, stats_len = 0;
+    if (!sizes_match(&r, info, &mode, &stats_len))
+        return bad(err, p->name, "corrupted (sizes do not match the header)");
     p->desc = malloc(p->desc_len ? p->desc_len : 1);
+    /* An exact part's memory was checked by sizes_match: its records are in the buffer. */
     p->result = p->desc ? xm_run_result_alloc(info->n_assets, info->n_accounts, info->seed,
-                                              info->paths, info->lo, info->hi, err)
+                                              info->paths, info->lo, info->hi,
+                                              mode == STATS_BINNED, fund, err)
                         : NULL;
     if (p->result == NULL)
         return xm_error_set(err, XM_ENOMEM, "%s: out of memory", p->name);
@@ -600,8 +629,15 @@ static xm_status decode_body(xm_part *p, const unsigned char *buf, size_t len, x
     res->paths_done = info->done - info->lo;
     res->threads = info->threads;
     res->elapsed_s = info->elapsed_s;
-    for (uint64_t k = 0; k < res->paths_done; k++)
-        read_path(&r, res, k);
+    if (mode == STATS_BINNED) {
+        if (xm_pathstats_decode(res->ps, r.p + r.off, (size_t)stats_len) != 0 ||
+            res->ps->paths != res->paths_done)
+            return bad(err, p->name, "corrupted (inconsistent statistics)");
+        r.off += (size_t)stats_len;
+    } else {
+        for (uint64_t k = 0; k < res->paths_done; k++)
+            read_path(&r, res, k);
+    }
     read_acc(&r, res->acc);
     if (r.bad || r.off != r.n)
         return bad(err, p->name, "corrupted (sizes do not match the header)");
@@ -787,6 +823,10 @@ static xm_status check_same_run(const xm_part *q, const xm_part *ref, xm_error *
         a->n_accounts != b->n_accounts || q->desc_len != ref->desc_len ||
         memcmp(q->desc, ref->desc, q->desc_len) != 0)
         return xm_error_set(err, XM_EDATA, "%s: from another model than %s", q->name, ref->name);
+    if ((q->result->ps != NULL) != (ref->result->ps != NULL))
+        return xm_error_set(err, XM_EDATA, "%s: %s statistics, but %s: %s (run every shard with "
+                            "the same --stats)", q->name, q->result->ps ? "binned" : "exact",
+                            ref->name, ref->result->ps ? "binned" : "exact");
     if (a->seed != b->seed)
         return xm_error_set(err, XM_EDATA, "%s: seed %llu, but %s: seed %llu", q->name,
                             (unsigned long long)a->seed, ref->name, (unsigned long long)b->seed);
@@ -795,6 +835,16 @@ static xm_status check_same_run(const xm_part *q, const xm_part *ref, xm_error *
                             (unsigned long long)a->paths, ref->name,
                             (unsigned long long)b->paths);
     return XM_OK;
+}
+
+/* The insurance fund of a part's description (what its binned statistics were shifted by). */
+static double desc_fund(const xm_part *p)
+{
+    rbuf r = {p->desc, p->desc_len, 0, 0};
+    double fund = 0.0;
+    if (parse_desc(&r, &p->info, NULL, &fund, NULL) != XM_OK)
+        return 0.0;
+    return fund;
 }
 
 static int by_range(const void *x, const void *y)
@@ -841,7 +891,9 @@ static void merge_into(xm_run_result *r, const xm_part *q)
     const xm_run_result *s = q->result;
     uint64_t k = q->info.lo - r->first_path, n = s->paths_done;
     size_t na = r->n_assets;
-    if (n > 0) {
+    if (r->ps != NULL)
+        xm_pathstats_merge(r->ps, s->ps);
+    else if (n > 0) {
         memcpy(&r->pm[k], s->pm, n * sizeof *s->pm);
         memcpy(&r->min_ratio[k * na], s->min_ratio, n * na * sizeof *s->min_ratio);
         memcpy(&r->impact_at_min[k * na], s->impact_at_min, n * na * sizeof *s->impact_at_min);
@@ -872,7 +924,9 @@ xm_status xm_part_merge(xm_part *const *parts, size_t n, uint64_t lo, uint64_t h
     const xm_part_info *i0 = &parts[0]->info;
     xm_run_result *r = NULL;
     if (st == XM_OK) {
-        r = xm_run_result_alloc(i0->n_assets, i0->n_accounts, i0->seed, i0->paths, lo, hi, err);
+        const xm_run_result *r0 = parts[0]->result;
+        r = xm_run_result_alloc(i0->n_assets, i0->n_accounts, i0->seed, i0->paths, lo, hi,
+                                r0->ps != NULL, desc_fund(parts[0]), err);
         st = r ? XM_OK : err != NULL && err->status != XM_OK ? err->status : XM_ENOMEM;
     }
     for (size_t k = 0; k < n && st == XM_OK; k++)
@@ -907,7 +961,7 @@ xm_model *xm_part_report_model(const xm_part *p, xm_error *err)
         m->seed = info->seed;
         m->paths = info->paths;
         rbuf r = {p->desc, p->desc_len, 0, 0};
-        st = parse_desc(&r, info, m, err);
+        st = parse_desc(&r, info, m, NULL, err);
         if (st == XM_EDATA)
             bad(err, p->name, "corrupted description");
     }

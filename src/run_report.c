@@ -18,45 +18,9 @@
 #include "xmrisk/stats.h"
 #include "internal.h"
 
-/* ---- per-path metrics ---- */
+/* ---- per-path metrics (their definitions: xmrisk/pathstats.h) ---- */
 
-enum {
-    M_LIQ_NOTIONAL,
-    M_ACCOUNTS_LIQ,
-    M_LIQ_EVENTS,
-    M_LARGEST_CASCADE,
-    M_ROUNDS_MAX,
-    M_BAD_DEBT,
-    M_FUND_PAID,
-    M_FUND_MIN,
-    M_ADL_NOTIONAL,
-    M_ADL_ACCOUNTS,
-    M_SOCIALIZED,
-    M_COUNT
-};
-
-static const char *const metric_name[M_COUNT] = {
-    "liquidated_notional_usd", "accounts_liquidated", "liquidation_events",
-    "largest_cascade_usd",     "cascade_rounds_max",  "bad_debt_usd",
-    "fund_paid_usd",           "fund_min_usd",        "adl_notional_usd",
-    "adl_accounts",            "socialized_usd"};
-
-static double metric_value(const xm_path_metrics *pm, int k)
-{
-    switch (k) {
-    case M_LIQ_NOTIONAL: return pm->liquidated_notional;
-    case M_ACCOUNTS_LIQ: return (double)pm->accounts_liquidated;
-    case M_LIQ_EVENTS: return (double)pm->liq_events;
-    case M_LARGEST_CASCADE: return pm->largest_cascade_usd;
-    case M_ROUNDS_MAX: return (double)pm->cascade_rounds_max;
-    case M_BAD_DEBT: return pm->bad_debt_usd;
-    case M_FUND_PAID: return pm->fund_paid_usd;
-    case M_FUND_MIN: return pm->fund_min_usd;
-    case M_ADL_NOTIONAL: return pm->adl_notional_usd;
-    case M_ADL_ACCOUNTS: return (double)pm->adl_accounts;
-    default: return pm->socialized_usd;
-    }
-}
+#define M_COUNT XM_PM_COUNT
 
 /* Upper-tail quantiles of every loss-like metric ... */
 #define NQ 5
@@ -110,15 +74,6 @@ static void run_stats_free(run_stats *s)
     free(s->impact_share);
 }
 
-/* Fraction of the log drop of the lowest mark that impact caused; 0 without a drop. */
-static double impact_share(double min_ratio, double impact_at_min)
-{
-    if (!(min_ratio < 1.0) || !(min_ratio > 0.0))
-        return 0.0;
-    double s = impact_at_min / log(min_ratio);
-    return isfinite(s) ? s : 0.0;
-}
-
 static event make_event(uint64_t count, uint64_t n)
 {
     event e = {count, n ? (double)count / (double)n : 0.0, 0.0, 1.0};
@@ -126,41 +81,92 @@ static event make_event(uint64_t count, uint64_t n)
     return e;
 }
 
+/* Event counts from path-event counts (xmrisk/pathstats.h): "fund exhausted" is the fund
+ * reaching 0 with a fund, any bad debt without one. */
+static void set_events(run_stats *s, const uint64_t *pe, double fund0)
+{
+    static const int from[E_COUNT] = {XM_PE_ANY_LIQ,    XM_PE_BAD_DEBT,    XM_PE_ADL,
+                                      XM_PE_FUND_ZERO,  XM_PE_MAX_ROUNDS,  XM_PE_PRICE_FLOOR,
+                                      XM_PE_BEYOND_TIER};
+    for (int e = 0; e < E_COUNT; e++) {
+        int k = e == E_FUND_EXHAUSTED && !(fund0 > 0) ? XM_PE_BAD_DEBT : from[e];
+        s->ev[e] = make_event(pe[k], s->paths);
+    }
+}
+
+static xm_moments moments_of(const xm_xmoments *x)
+{
+    xm_moments m;
+    xm_xmoments_get(x, &m.mean, &m.sd, &m.stderr_);
+    return m;
+}
+
+static dist dist_binned(const xm_bincol *c, const double *levels)
+{
+    dist d;
+    d.m = moments_of(&c->mom);
+    for (int j = 0; j < NQ; j++)
+        d.q[j] = xm_bincol_quantile(c, levels[j]);
+    return d;
+}
+
+static int stats_alloc(run_stats *s, size_t na)
+{
+    s->min_ratio = calloc(na ? na : 1, sizeof *s->min_ratio);
+    s->impact_share = calloc(na ? na : 1, sizeof *s->impact_share);
+    return s->min_ratio != NULL && s->impact_share != NULL;
+}
+
+/* The same statistics from a binned result: moments from exact sums, quantiles from bins. */
+static xm_status compute_stats_binned(const xm_model *model, const xm_run_result *r,
+                                      run_stats *s, xm_error *err)
+{
+    const xm_pathstats *ps = r->ps;
+    memset(s, 0, sizeof *s);
+    s->paths = ps->paths;
+    s->n_assets = r->n_assets;
+    if (!stats_alloc(s, r->n_assets)) {
+        run_stats_free(s);
+        return xm_error_set(err, XM_ENOMEM, "run report: out of memory");
+    }
+    set_events(s, ps->events, model->venue.insurance_fund_usd);
+    for (int k = 0; k < M_COUNT; k++)
+        s->metric[k] = dist_binned(&ps->metric[k], q_level);
+    s->first_step = moments_of(&ps->first_step);
+    s->first_step_paths = ps->first_step.n;
+    for (size_t i = 0; i < r->n_assets; i++) {
+        s->min_ratio[i] = dist_binned(&ps->min_ratio[i], qlow_level);
+        s->impact_share[i] = moments_of(&ps->impact_share[i]);
+    }
+    return XM_OK;
+}
+
 static xm_status compute_stats(const xm_model *model, const xm_run_result *r, run_stats *s,
                                xm_error *err)
 {
+    if (r->ps != NULL)
+        return compute_stats_binned(model, r, s, err);
     memset(s, 0, sizeof *s);
     uint64_t n = r->paths_done;
     size_t na = r->n_assets;
     s->paths = n;
     s->n_assets = na;
     double *col = malloc((n ? n : 1) * sizeof *col);
-    s->min_ratio = calloc(na ? na : 1, sizeof *s->min_ratio);
-    s->impact_share = calloc(na ? na : 1, sizeof *s->impact_share);
-    if (col == NULL || s->min_ratio == NULL || s->impact_share == NULL) {
+    if (!stats_alloc(s, na) || col == NULL) {
         free(col);
         run_stats_free(s);
         return xm_error_set(err, XM_ENOMEM, "run report: out of memory");
     }
 
-    double fund0 = model->venue.insurance_fund_usd;
-    uint64_t cnt[E_COUNT] = {0};
-    for (uint64_t p = 0; p < n; p++) {
-        const xm_path_metrics *pm = &r->pm[p];
-        cnt[E_ANY_LIQ] += pm->liq_events > 0;
-        cnt[E_BAD_DEBT] += pm->bad_debt_usd > 0;
-        cnt[E_ADL] += pm->adl_notional_usd > 0;
-        cnt[E_FUND_EXHAUSTED] += fund0 > 0 ? pm->fund_min_usd <= 0 : pm->bad_debt_usd > 0;
-        cnt[E_MAX_ROUNDS] += pm->max_rounds_hits > 0;
-        cnt[E_PRICE_FLOOR] += pm->price_floor_hits > 0;
-        cnt[E_BEYOND_TIER] += pm->beyond_tier_events > 0;
-    }
-    for (int e = 0; e < E_COUNT; e++)
-        s->ev[e] = make_event(cnt[e], n);
+    uint64_t pe[XM_PE_COUNT] = {0};
+    for (uint64_t p = 0; p < n; p++)
+        for (int e = 0; e < XM_PE_COUNT; e++)
+            pe[e] += (uint64_t)xm_pe_has(&r->pm[p], e);
+    set_events(s, pe, model->venue.insurance_fund_usd);
 
     for (int k = 0; k < M_COUNT; k++) {
         for (uint64_t p = 0; p < n; p++)
-            col[p] = metric_value(&r->pm[p], k);
+            col[p] = xm_pm_value(&r->pm[p], k);
         s->metric[k] = dist_of(col, n, q_level);
     }
 
@@ -173,7 +179,7 @@ static xm_status compute_stats(const xm_model *model, const xm_run_result *r, ru
 
     for (size_t i = 0; i < na; i++) {
         for (uint64_t p = 0; p < n; p++)
-            col[p] = impact_share(r->min_ratio[p * na + i], r->impact_at_min[p * na + i]);
+            col[p] = xm_impact_share(r->min_ratio[p * na + i], r->impact_at_min[p * na + i]);
         s->impact_share[i] = xm_stats_moments(col, n);
         for (uint64_t p = 0; p < n; p++)
             col[p] = r->min_ratio[p * na + i];
@@ -334,6 +340,104 @@ static void json_cascades(FILE *fp, const xm_cascade_acc *acc)
     fputs(first >= 0 ? "\n  ]},\n" : "]},\n", fp);
 }
 
+/* ---- statistics mode and histograms ---- */
+
+static void json_statistics(FILE *fp, const xm_run_result *r)
+{
+    if (r->ps == NULL) {
+        fputs("  \"statistics\": {\"quantiles\": \"exact\", \"per_path_results\": \"paths.csv\"},\n",
+              fp);
+        return;
+    }
+    uint64_t above = 0;
+    for (int k = 0; k < XM_PM_COUNT; k++)
+        above += r->ps->metric[k].above;
+    for (size_t i = 0; i < r->ps->n_assets; i++)
+        above += r->ps->min_ratio[i].above;
+    fprintf(fp, "  \"statistics\": {\"quantiles\": \"binned\", \"relative_resolution\": %.17g, "
+                "\"binned_range\": [%.17g, %.17g], \"values_above_range\": %llu, "
+                "\"means\": \"exact sums\", \"per_path_results\": null},\n",
+            XM_BINS_RESOLUTION, ldexp(1.0, XM_BINS_EXP_MIN), ldexp(1.0, XM_BINS_EXP_MAX),
+            (unsigned long long)above);
+}
+
+#define FINE_PER_GROUP (1u << (XM_BINS_MANT_BITS - 3))   /* 8 groups per octave */
+
+/* The group (8 per octave and sign) of fine bin b, and its first and last fine bins. */
+static uint32_t group_of(uint32_t b, uint32_t *first, uint32_t *last)
+{
+    if (b > XM_BINS_ZERO) {
+        uint32_t g = (b - XM_BINS_ZERO - 1) / FINE_PER_GROUP;
+        *first = XM_BINS_ZERO + 1 + g * FINE_PER_GROUP;
+        *last = *first + FINE_PER_GROUP - 1;
+        return XM_BINS_ZERO + 1 + g;
+    }
+    uint32_t g = (XM_BINS_ZERO - 1 - b) / FINE_PER_GROUP;
+    *last = XM_BINS_ZERO - 1 - g * FINE_PER_GROUP;
+    *first = *last - (FINE_PER_GROUP - 1);
+    return XM_BINS_ZERO - 1 - g;
+}
+
+static void json_histogram(FILE *fp, const char *name, const xm_bincol *c)
+{
+    fputs(",\n    ", fp);
+    xm_json_string(fp, name);
+    fprintf(fp, ": {\"zero\": %llu, \"bins\": [", (unsigned long long)c->bins[XM_BINS_ZERO]);
+    int any = 0;
+    for (uint32_t b = 0; b < XM_BINS_COUNT;) {
+        if (b == XM_BINS_ZERO || c->bins[b] == 0) {
+            b++;
+            continue;
+        }
+        uint32_t first, last;
+        group_of(b, &first, &last);
+        uint64_t count = 0;
+        for (uint32_t k = first; k <= last; k++)
+            count += c->bins[k];
+        double lo, hi, l2, h2;
+        xm_bins_edges(first, &lo, &h2);
+        xm_bins_edges(last, &l2, &hi);
+        fputs(any ? ", [" : "[", fp);
+        jnum(fp, lo);
+        fputs(", ", fp);
+        jnum(fp, hi);
+        fprintf(fp, ", %llu]", (unsigned long long)count);
+        any = 1;
+        b = last + 1;
+    }
+    fputs("]}", fp);
+}
+
+/* Histograms of every binned column, in both modes (an exact result is binned here). */
+static xm_status json_histograms(FILE *fp, const xm_model *m, const xm_run_result *r,
+                                 xm_error *err)
+{
+    xm_pathstats *own = NULL;
+    const xm_pathstats *ps = r->ps;
+    if (ps == NULL) {
+        own = xm_pathstats_alloc(r->n_assets ? r->n_assets : 1, m->venue.insurance_fund_usd, err);
+        if (own == NULL)
+            return XM_ENOMEM;
+        for (uint64_t p = 0; p < r->paths_done; p++)
+            xm_pathstats_add(own, &r->pm[p], &r->min_ratio[p * r->n_assets],
+                             &r->impact_at_min[p * r->n_assets]);
+        ps = own;
+    }
+    fprintf(fp, "  \"histograms\": {\"bins_per_octave\": %u, \"bins\": \"[lo, hi, count]\"",
+            (1u << XM_BINS_MANT_BITS) / FINE_PER_GROUP);
+    for (int k = 0; k < XM_PM_COUNT; k++)
+        json_histogram(fp, xm_pm_name[k], &ps->metric[k]);
+    for (size_t i = 0; i < r->n_assets; i++) {
+        char name[64];
+        snprintf(name, sizeof name, "min_mark_ratio_%s",
+                 i < m->market.n ? m->market.assets[i].symbol : "?");
+        json_histogram(fp, name, &ps->min_ratio[i]);
+    }
+    fputs("\n  },\n", fp);
+    xm_pathstats_free(own);
+    return XM_OK;
+}
+
 static void write_summary_head(FILE *fp, const xm_model *m, const xm_run_result *r,
                                const run_stats *s)
 {
@@ -351,8 +455,9 @@ static void write_summary_head(FILE *fp, const xm_model *m, const xm_run_result 
     jnum(fp, r->elapsed_s > 0 ? (double)r->paths_done / r->elapsed_s : 0.0);
     fputs(",\n  \"insurance_fund_usd\": ", fp);
     jnum(fp, m->venue.insurance_fund_usd);
-
-    fputs(",\n  \"events\": {", fp);
+    fputs(",\n", fp);
+    json_statistics(fp, r);
+    fputs("  \"events\": {", fp);
     for (int e = 0; e < E_COUNT; e++) {
         fprintf(fp, "%s\n    \"%s\": {\"p\": ", e ? "," : "", event_name[e]);
         jnum(fp, s->ev[e].p);
@@ -364,7 +469,7 @@ static void write_summary_head(FILE *fp, const xm_model *m, const xm_run_result 
     }
     fputs("\n  },\n  \"metrics\": {", fp);
     for (int k = 0; k < M_COUNT; k++) {
-        fprintf(fp, "%s\n    \"%s\": ", k ? "," : "", metric_name[k]);
+        fprintf(fp, "%s\n    \"%s\": ", k ? "," : "", xm_pm_name[k]);
         json_dist(fp, &s->metric[k], q_key);
     }
     fputs("\n  },\n  \"first_liquidation_step\": ", fp);
@@ -492,10 +597,22 @@ static xm_status flush_aside(xm_outfile *o, xm_error *err)
 enum { F_SUMMARY, F_ACCOUNTS, F_PATHS, F_COUNT };
 static const char *const file_name[F_COUNT] = {"summary.json", "accounts.csv", "paths.csv"};
 
+/* Remove DIR/name (a binned result has no paths.csv: one from an earlier run would not be of
+ * this result). */
+static xm_status remove_stale(const char *dir, const char *name, xm_error *err)
+{
+    char path[XM_PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (unlink(path) != 0 && errno != ENOENT)
+        return xm_error_set(err, XM_EIO, "%s: cannot remove a stale file: %s", path,
+                            strerror(errno));
+    return XM_OK;
+}
+
 xm_status xm_run_report_write(const char *dir, const xm_model *model, const xm_run_result *r,
                               xm_error *err)
 {
-    if (r == NULL || r->acc == NULL || (r->paths_done > 0 && r->pm == NULL))
+    if (r == NULL || r->acc == NULL || (r->paths_done > 0 && r->pm == NULL && r->ps == NULL))
         return xm_error_set(err, XM_EUSAGE, "run report: no result to write");
     xm_status st = xm_mkdir_p(dir, err);
     if (st != XM_OK)
@@ -505,24 +622,31 @@ xm_status xm_run_report_write(const char *dir, const xm_model *model, const xm_r
     if (st != XM_OK)
         return st;
 
+    int n_files = r->ps != NULL ? F_PATHS : F_COUNT;  /* binned: no per-path rows */
     xm_outfile f[F_COUNT];
     memset(f, 0, sizeof f);
-    for (int i = 0; i < F_COUNT && st == XM_OK; i++) {
+    for (int i = 0; i < n_files && st == XM_OK; i++) {
         st = xm_outfile_open(&f[i], dir, file_name[i], err);
         if (st == XM_OK)
             setvbuf(f[i].fp, NULL, _IOFBF, 1 << 20); /* a million accounts: big writes */
     }
     if (st == XM_OK) {
         write_summary_head(f[F_SUMMARY].fp, model, r, &s);
+        st = json_histograms(f[F_SUMMARY].fp, model, r, err);
+    }
+    if (st == XM_OK) {
         write_accounts(f[F_SUMMARY].fp, f[F_ACCOUNTS].fp, model, r);
-        write_paths_csv(f[F_PATHS].fp, model, r);
+        if (n_files == F_COUNT)
+            write_paths_csv(f[F_PATHS].fp, model, r);
         /* Everything on disk before anything is published: a full disk fails here. */
-        for (int i = 0; i < F_COUNT && st == XM_OK; i++)
+        for (int i = 0; i < n_files && st == XM_OK; i++)
             st = flush_aside(&f[i], err);
     }
-    /* Publish all three; should a late rename fail, withdraw what was already published
-     * rather than leave a mixed set. */
-    for (int i = 0; i < F_COUNT && st == XM_OK; i++) {
+    if (st == XM_OK && n_files < F_COUNT)
+        st = remove_stale(dir, file_name[F_PATHS], err);
+    /* Publish all; should a late rename fail, withdraw what was already published rather
+     * than leave a mixed set. */
+    for (int i = 0; i < n_files && st == XM_OK; i++) {
         st = xm_outfile_commit(&f[i], err);
         if (st != XM_OK)
             for (int j = 0; j < i; j++)
@@ -670,13 +794,13 @@ void xm_run_report_print(FILE *fp, const xm_model *m, const xm_run_result *r)
 
     fprintf(fp, "\nper path                 %-20s %9s %9s %9s\n", "mean +/- stderr", "p50", "p99",
             "p99.9");
-    print_metric(fp, "liquidated notional", &s.metric[M_LIQ_NOTIONAL], "$");
-    print_metric(fp, "accounts liquidated", &s.metric[M_ACCOUNTS_LIQ], "");
-    print_metric(fp, "largest cascade", &s.metric[M_LARGEST_CASCADE], "$");
-    print_metric(fp, "cascade depth (rounds)", &s.metric[M_ROUNDS_MAX], "");
-    print_metric(fp, "bad debt", &s.metric[M_BAD_DEBT], "$");
-    print_metric(fp, "ADL notional", &s.metric[M_ADL_NOTIONAL], "$");
-    print_metric(fp, "socialized loss", &s.metric[M_SOCIALIZED], "$");
+    print_metric(fp, "liquidated notional", &s.metric[XM_PM_LIQ_NOTIONAL], "$");
+    print_metric(fp, "accounts liquidated", &s.metric[XM_PM_ACCOUNTS_LIQ], "");
+    print_metric(fp, "largest cascade", &s.metric[XM_PM_LARGEST_CASCADE], "$");
+    print_metric(fp, "cascade depth (rounds)", &s.metric[XM_PM_ROUNDS_MAX], "");
+    print_metric(fp, "bad debt", &s.metric[XM_PM_BAD_DEBT], "$");
+    print_metric(fp, "ADL notional", &s.metric[XM_PM_ADL_NOTIONAL], "$");
+    print_metric(fp, "socialized loss", &s.metric[XM_PM_SOCIALIZED], "$");
     if (s.first_step_paths > 0 && m->steps > 0)
         fprintf(fp, "  first liquidation at step %.1f +/- %.1f of %u on average (when any)\n",
                 s.first_step.mean, s.first_step.stderr_, m->steps);
@@ -692,6 +816,10 @@ void xm_run_report_print(FILE *fp, const xm_model *m, const xm_run_result *r)
                     "§7): the process drove a price to zero or below\n",
                 (unsigned long long)s.ev[E_PRICE_FLOOR].count,
                 s.ev[E_PRICE_FLOOR].count == 1 ? "" : "s", XM_PRICE_FLOOR_REL);
+    if (r->ps != NULL)
+        fprintf(fp, "note: binned statistics (--stats binned): quantiles within %.2g%% of the "
+                    "exact ones, means and probabilities exact; no paths.csv\n",
+                100.0 * XM_BINS_RESOLUTION);
     if (s.ev[E_BEYOND_TIER].count > 0)
         fprintf(fp, "note: on %llu path%s a position grew beyond its asset's last tier cap and "
                     "was liquidated (model.md §3)\n",

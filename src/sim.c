@@ -83,7 +83,9 @@ xm_status xm_sim_run(const xm_model *model, const xm_sim_opts *opts, xm_sim_resu
         return xm_error_set(err, XM_EUSAGE, "run: the number of paths must be at least 1");
     xm_status st = xm_check_paths_memory("run", opts->paths,
                                          (double)(2 * model->market.n * sizeof(double) +
-                                                  sizeof(uint64_t)), err);
+                                                  sizeof(uint64_t)),
+                                         "use fewer paths (a market-only run keeps every path)",
+                                         err);
     if (st != XM_OK)
         return st;
     xm_sim_result *r = result_alloc(model->market.n, opts->paths, err);

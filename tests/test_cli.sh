@@ -109,9 +109,12 @@ expect 2 "population.accounts: expected an integer in [1, 100000000]" -- \
   "$xm" check "$(dirname "$(dirname "$data")")/fuzz/corpus_model/finding_population_huge.yaml"
 
 # More paths than memory holds: a request error with the estimate, nothing written.
+# (--stats exact: the default, auto, would keep binned statistics instead: test_stats.sh)
 expect 2 "run: 100000000000 paths need about 16800.0 GB for per-path results (168 bytes each)" -- \
-  "$xm" run "$models/default.yaml" --paths 100000000000 --out "$work/huge"
-expect 2 "use fewer paths or --shard K/N" -- "$xm" run "$data/repaired.yaml" --paths 100000000000 --out "$work/huge"
+  "$xm" run "$models/default.yaml" --paths 100000000000 --stats exact --out "$work/huge"
+expect 2 "use --stats binned, fewer paths or --shard K/N" -- \
+  "$xm" run "$models/default.yaml" --paths 100000000000 --stats exact --out "$work/huge"
+expect 2 "use fewer paths (a market-only run keeps every path)" -- "$xm" run "$data/repaired.yaml" --paths 100000000000 --out "$work/huge"
 expect 2 "calibrate: 100000000000 paths need about" -- \
   "$xm" calibrate "$models/default.yaml" --asset BTC --target-p-liq 0.01 --paths 100000000000 --out "$work/huge"
 [ -e "$work/huge" ] && bad "a refused run wrote $work/huge" || ok

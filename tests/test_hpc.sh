@@ -4,7 +4,7 @@
 # and MPI ranks all write result files byte-identical to one process's (the timing line of
 # summary.json aside); bad parts, mismatching checkpoints and bad flags are refused with exit 2,
 # one line, nothing written. Without MPIEXEC: shards, merge, checkpoints, flags; with it: the
-# MPI runs only (ctest test_hpc_mpi).
+# MPI runs only (ctest test_hpc_mpi), exact and binned (--stats binned).
 #   XM_HPC_PATHS=N   paths of the runs compared (default 600: a few seconds in all)
 set -u
 xm=$(realpath "$1"); models=$(realpath "$2"); mpiexec=${3:-}
@@ -164,6 +164,16 @@ else
   same "$work/single" "$work/mpi" "2 MPI ranks"
   [ "$(printf '%s\n' "$out" | grep -c 'any liquidation')" = 1 ] && ok || bad "mpi: summary not printed once: $out"
   grep -q '"threads": [2-9]' "$work/mpi/summary.json" && ok || bad "mpi: threads should add up over ranks"
+
+  # Binned statistics (--stats binned) reduce over ranks to the same bits as one process.
+  "$xm" run "$model" --paths "$P" --stats binned --out "$work/binned" --quiet || bad "binned run"
+  "${mpi[@]}" "$xm" run "$model" --paths "$P" --stats binned --out "$work/mpibinned" --quiet \
+    2>"$work/mpi.err" && ok || bad "mpi binned run: $(cat "$work/mpi.err")"
+  cmp -s <(strip "$work/binned/summary.json") <(strip "$work/mpibinned/summary.json") && ok \
+    || bad "2 MPI ranks, binned: summary.json differs"
+  cmp -s "$work/binned/accounts.csv" "$work/mpibinned/accounts.csv" && ok || bad "2 MPI ranks, binned: accounts.csv differs"
+  grep -q '"quantiles": "binned"' "$work/mpibinned/summary.json" && [ ! -e "$work/mpibinned/paths.csv" ] && ok \
+    || bad "2 MPI ranks, binned: not a binned result"
 
   # A shard over MPI ranks is the same part: merged with the others, the same files.
   "${mpi[@]}" "$xm" run "$model" --paths "$P" --shard 1/3 --out "$work/mpishard" --quiet \

@@ -72,8 +72,7 @@ static xm_run_result *run_range(const xm_model *m, uint64_t lo, uint64_t hi, uin
 {
     xm_sim_opts o = opts_of(m);
     xm_error err;
-    xm_run_result *r = xm_run_result_alloc(m->market.n, m->book->n_accounts, o.seed, NP, lo, hi,
-                                           &err);
+    xm_run_result *r = xm_run_result_alloc(m->market.n, m->book->n_accounts, o.seed, NP, lo, hi, 0, 0.0, &err);
     assert_non_null(r);
     do {
         if (xm_run_cascades_more(m, &o, 0, chunk ? chunk : hi - lo, r, &err) != XM_OK)
@@ -240,16 +239,15 @@ static void test_run_api_errors(void **state)
 {
     (void)state;
     xm_error err;
-    assert_null(xm_run_result_alloc(2, 3, 1, 10, 5, 4, &err));
+    assert_null(xm_run_result_alloc(2, 3, 1, 10, 5, 4, 0, 0.0, &err));
     assert_int_equal(err.status, XM_EUSAGE);
     assert_contains(err.msg, "bad path range [5, 4) of 10 paths");
-    assert_null(xm_run_result_alloc(2, 3, 1, 10, 0, 11, &err));
+    assert_null(xm_run_result_alloc(2, 3, 1, 10, 0, 11, 0, 0.0, &err));
     assert_int_equal(err.status, XM_EUSAGE);
 
     xm_model *m = small_model();
     xm_sim_opts o = opts_of(m);
-    xm_run_result *r = xm_run_result_alloc(m->market.n + 1, m->book->n_accounts, 1, NP, 0, NP,
-                                           &err);
+    xm_run_result *r = xm_run_result_alloc(m->market.n + 1, m->book->n_accounts, 1, NP, 0, NP, 0, 0.0, &err);
     assert_non_null(r);
     assert_int_equal(xm_run_cascades_more(m, &o, 0, 1, r, &err), XM_EUSAGE);
     assert_contains(err.msg, "not one of this model");
@@ -281,8 +279,7 @@ static void test_interrupted_chunk_is_dropped(void **state)
     o.progress = raise_stop;
     o.progress_ctx = (void *)&stop;
     xm_error err;
-    xm_run_result *r = xm_run_result_alloc(m->market.n, m->book->n_accounts, o.seed, NP, 0, NP,
-                                           &err);
+    xm_run_result *r = xm_run_result_alloc(m->market.n, m->book->n_accounts, o.seed, NP, 0, NP, 0, 0.0, &err);
     assert_non_null(r);
     assert_int_equal(xm_run_cascades_more(m, &o, 0, NP, r, &err), XM_EINTR);
     assert_contains(err.msg, "interrupted after");
@@ -334,9 +331,9 @@ static void test_round_trip(void **state)
     unsigned char *buf;
     size_t len;
     encode(m, r, &buf, &len);
-    /* Little-endian whatever the host: magic, format 2, the seed at offset 40. */
+    /* Little-endian whatever the host: magic, format 3, the seed at offset 40. */
     assert_memory_equal(buf, "XMRPART\n", 8);
-    assert_int_equal(buf[8], 2);
+    assert_int_equal(buf[8], 3);
     assert_int_equal(buf[9] | buf[10] | buf[11], 0);
     assert_true(get64(buf + 40) == m->seed);
     assert_string_equal((const char *)buf + 16, XM_VERSION);
@@ -365,7 +362,7 @@ static void test_round_trip(void **state)
     free(buf);
 
     /* A checkpoint: paths [10, 22) of [10, 40). */
-    xm_run_result *c = xm_run_result_alloc(m->market.n, 300, r->seed, NP, 10, 40, &err);
+    xm_run_result *c = xm_run_result_alloc(m->market.n, 300, r->seed, NP, 10, 40, 0, 0.0, &err);
     xm_sim_opts o = opts_of(m);
     assert_int_equal(xm_run_cascades_more(m, &o, 0, 12, c, &err), XM_OK);
     p = part_of(m, c, "ck");
@@ -502,7 +499,7 @@ static void test_crafted_headers(void **state)
         assert_refused(b, len, needle);                                                       \
     } while (0)
 
-    CRAFT(b[8] = 1, "part format version 1, this xmrisk reads 2");
+    CRAFT(b[8] = 1, "part format version 1, this xmrisk reads 3");
     CRAFT(b[12] = 0, "corrupted header");
     CRAFT(memcpy(b + 16, "9.9.9\0", 6), "written by xmrisk 9.9.9, this is xmrisk " XM_VERSION);
     CRAFT(b[30] = (unsigned char)'X', "corrupted header (version field)");
@@ -526,6 +523,137 @@ static void test_crafted_headers(void **state)
     free(b);
     free(buf);
     xm_run_result_free(r);
+    xm_model_free(m);
+}
+
+/* ---- binned parts (xmrisk/pathstats.h) ---- */
+
+static void assert_merge_fails(xm_part **parts, size_t n, const char *needle);
+
+static xm_run_result *run_binned(const xm_model *m, uint64_t lo, uint64_t hi, uint64_t chunk)
+{
+    xm_sim_opts o = opts_of(m);
+    o.binned = 1;
+    xm_error err;
+    xm_run_result *r = xm_run_result_alloc(m->market.n, m->book->n_accounts, o.seed, NP, lo, hi,
+                                           1, m->venue.insurance_fund_usd, &err);
+    assert_non_null(r);
+    assert_null(r->pm);
+    assert_non_null(r->ps);
+    do {
+        if (xm_run_cascades_more(m, &o, 0, chunk ? chunk : hi - lo, r, &err) != XM_OK)
+            fail_msg("xm_run_cascades_more: %s", err.msg);
+    } while (r->paths_done < hi - lo);
+    return r;
+}
+
+/* The statistics and per-account sums of two binned results are the same bits. */
+static void assert_same_binned(const xm_run_result *a, const xm_run_result *b)
+{
+    size_t la = xm_pathstats_encoded_size(a->ps), lb = xm_pathstats_encoded_size(b->ps);
+    assert_int_equal(la, lb);
+    unsigned char *x = malloc(la), *y = malloc(lb);
+    assert_true(x && y);
+    xm_pathstats_encode(a->ps, x);
+    xm_pathstats_encode(b->ps, y);
+    assert_memory_equal(x, y, la);
+    free(x);
+    free(y);
+    assert_memory_equal(a->acc->liq_paths, b->acc->liq_paths,
+                        a->acc->n_accounts * sizeof *a->acc->liq_paths);
+    assert_memory_equal(a->acc->loss_micro, b->acc->loss_micro,
+                        a->acc->n_accounts * sizeof *a->acc->loss_micro);
+    assert_memory_equal(a->acc->cascade_hist, b->acc->cascade_hist, sizeof a->acc->cascade_hist);
+}
+
+/* Binned: chunks, parts merged in any order and the encoding all give the whole run's bits;
+ * the statistics are those of the exact run's paths; damaged parts are refused. */
+static void test_binned_parts(void **state)
+{
+    (void)state;
+    xm_model *m = small_model();
+    xm_run_result *whole = run_binned(m, 0, NP, 0), *chunks = run_binned(m, 0, NP, 7);
+    assert_same_binned(whole, chunks);
+    /* The same paths as the exact run: its per-path values binned give the same statistics. */
+    xm_run_result *exact = run_whole(m);
+    xm_pathstats *ps = xm_pathstats_alloc(m->market.n, m->venue.insurance_fund_usd, NULL);
+    assert_non_null(ps);
+    for (uint64_t p = 0; p < NP; p++)
+        xm_pathstats_add(ps, &exact->pm[p], &exact->min_ratio[p * m->market.n],
+                         &exact->impact_at_min[p * m->market.n]);
+    xm_pathstats *keep = exact->ps;
+    exact->ps = ps;
+    assert_same_binned(whole, exact);
+    exact->ps = keep;
+    xm_pathstats_free(ps);
+
+    const uint64_t cut[][2] = {{20, 45}, {0, 20}, {45, NP}, {20, 20}};
+    xm_part *parts[4];
+    for (int k = 0; k < 4; k++) {
+        xm_run_result *r = run_binned(m, cut[k][0], cut[k][1], 0);
+        char name[16];
+        snprintf(name, sizeof name, "b%d", k);
+        parts[k] = part_of(m, r, name);
+        assert_same_binned(r, xm_part_get_result(parts[k]));
+        xm_run_result_free(r);
+    }
+    xm_run_result *merged = NULL;
+    xm_error err;
+    assert_int_equal(xm_part_merge(parts, 4, 0, NP, &merged, &err), XM_OK);
+    assert_same_binned(whole, merged);
+    xm_run_result_free(merged);
+    /* An exact part among binned ones. */
+    xm_run_result *ex = run_range(m, 0, 20, 0);
+    xm_part *mixed[3] = {part_of(m, ex, "exact"), parts[0], parts[2]};
+    assert_merge_fails(mixed, 3, "b0: binned statistics, but exact: exact");
+    xm_part_free(mixed[0]);
+    xm_run_result_free(ex);
+    for (int k = 0; k < 4; k++)
+        xm_part_free(parts[k]);
+
+    /* Damage: every truncation, a flipped bit anywhere, a crafted bin count. */
+    unsigned char *buf;
+    size_t len;
+    encode(m, whole, &buf, &len);
+    for (size_t n = 0; n < len; n += 1 + n / 64)
+        assert_refused(buf, n, "truncated");
+    for (size_t k = 0; k < len; k += 1 + k / 256) {
+        buf[k] ^= 0x10;
+        assert_refused(buf, len, NULL);
+        buf[k] ^= 0x10;
+    }
+    /* After the description: u64 mode, u64 length, then the statistics: n_assets, paths,
+     * events, then the first column's moments (n at +0). */
+    size_t stats = XM_PART_HEADER_BYTES + 0;
+    for (size_t k = XM_PART_HEADER_BYTES; k + 16 < len; k++)
+        if (get64(buf + k) == 1 && get64(buf + k + 8) == xm_pathstats_encoded_size(whole->ps)) {
+            stats = k + 16;
+            break;
+        }
+    assert_true(stats > XM_PART_HEADER_BYTES);
+    unsigned char *b = malloc(len);
+    assert_non_null(b);
+    memcpy(b, buf, len);
+    put64(b + stats + 8, NP + 1);                  /* paths: not the header's */
+    reseal_payload(b, len);
+    assert_refused(b, len, "inconsistent statistics");
+    memcpy(b, buf, len);
+    put64(b + stats + 16, NP + 1);                 /* an event on more paths than there are */
+    reseal_payload(b, len);
+    assert_refused(b, len, "inconsistent statistics");
+    memcpy(b, buf, len);
+    put64(b + stats - 16, 2);                      /* an unknown statistics mode */
+    reseal_payload(b, len);
+    assert_refused(b, len, "sizes do not match");
+    memcpy(b, buf, len);
+    put64(b + stats - 8, get64(b + stats - 8) - 1); /* the statistics' length */
+    reseal_payload(b, len);
+    assert_refused(b, len, "sizes do not match");
+    free(b);
+    free(buf);
+    xm_run_result_free(whole);
+    xm_run_result_free(chunks);
+    xm_run_result_free(exact);
     xm_model_free(m);
 }
 
@@ -596,7 +724,7 @@ static void test_merge_errors(void **state)
     r1->paths++;
     xm_part *paths = part_of(m, r1, "paths");
     r1->paths--;
-    xm_run_result *o1 = xm_run_result_alloc(other->market.n, 301, r1->seed, NP, 20, NP, NULL);
+    xm_run_result *o1 = xm_run_result_alloc(other->market.n, 301, r1->seed, NP, 20, NP, 0, 0.0, NULL);
     o1->paths_done = NP - 20;
     xm_part *model = part_of(other, o1, "model");
     r1->paths_done = 10;
@@ -867,6 +995,7 @@ int main(void)
         cmocka_unit_test(test_truncated_and_trailing),
         cmocka_unit_test(test_every_flipped_byte),
         cmocka_unit_test(test_crafted_headers),
+        cmocka_unit_test(test_binned_parts),
         cmocka_unit_test(test_merge_equals_whole),
         cmocka_unit_test(test_merge_errors),
         cmocka_unit_test(test_check_run),

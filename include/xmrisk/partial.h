@@ -3,7 +3,7 @@
  * part, and the merge of parts into the result of a larger range or of the whole run.
  *
  * A part holds everything the result files need: per path its metrics, per path and asset the
- * lowest mark ratio and the impact then, the integer per-account sums and the cascade
+ * lowest mark ratio and the impact then (or, binned, the mergeable statistics of its paths), the integer per-account sums and the cascade
  * histogram (xm_cascade_acc), and the few model fields the report prints (name, steps,
  * horizon, insurance fund, max_rounds, symbols, account ids), so parts merge without the
  * model file. Merging adds integer sums and concatenates per-path data in path order: the
@@ -20,8 +20,9 @@
  *   120  u64 FNV-1a 64 of the payload                      128  u64 FNV-1a 64 of bytes 0..127
  *   payload: the description (name, u32 steps, f64 horizon_days, f64 insurance_fund_usd,
  *     u32 max_rounds, n_assets symbols, n_accounts ids; strings as u32 length + bytes), then
- *     per path lo..done-1 its xm_path_metrics field by field and n_assets pairs (min_ratio,
- *     impact_at_min), then u64 cascades, XM_HIST_BINS u64 bins, and per account u64
+ *     u64 statistics mode: 0 (exact) and per path lo..done-1 its xm_path_metrics field by
+ *     field and n_assets pairs (min_ratio, impact_at_min); or 1 (binned), u64 L and L bytes of
+ *     xm_pathstats_encode(); then u64 cascades, XM_HIST_BINS u64 bins, and per account u64
  *     liq_paths, u64 first_step_sum, and loss_micro as two's-complement low and high u64.
  * A part with done == hi is complete; done < hi is a checkpoint (paths [lo, done) finished).
  *
@@ -33,7 +34,8 @@
  *
  * Every failure to accept a part is one line and XM_EDATA (exit 2): not a part, another format
  * or xmrisk version, truncated, trailing bytes, checksum mismatch, inconsistent sizes; merging:
- * another model / seed / path count, incomplete, duplicate, overlapping or missing ranges.
+ * another model / seed / path count / statistics mode, incomplete, duplicate, overlapping or
+ * missing ranges.
  * XM_EIO when a file cannot be read or written, XM_ENOMEM.
  */
 #ifndef XMRISK_PARTIAL_H
@@ -50,7 +52,8 @@
 extern "C" {
 #endif
 
-#define XM_PART_FORMAT 2u   /* 2: xm_path_metrics gained price_floor_steps, beyond_tier_events */
+#define XM_PART_FORMAT 3u   /* 2: xm_path_metrics gained price_floor_steps, beyond_tier_events;
+                             * 3: a statistics mode, binned statistics (xmrisk/pathstats.h) */
 #define XM_PART_HEADER_BYTES 136u
 
 /* What identifies a part: its run and its range. */

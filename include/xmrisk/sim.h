@@ -29,6 +29,8 @@ typedef struct {
     xm_progress_fn progress;         /* optional */
     void *progress_ctx;
     volatile sig_atomic_t *stop;     /* optional: set non-zero (e.g. by SIGINT) to stop early */
+    int binned;                      /* cascade runs: keep binned statistics instead of every
+                                      * path's results (xmrisk/run.h, xmrisk/pathstats.h) */
 } xm_sim_opts;
 
 typedef struct {

@@ -148,7 +148,7 @@ static xm_status run_share(hpc_run *h, xm_run_result **r, xm_error *err)
         return st;
     }
     *r = xm_run_result_alloc(m->market.n, m->book->n_accounts, h->opts->seed, h->opts->paths,
-                             h->qlo, h->qhi, err);
+                             h->qlo, h->qhi, h->opts->binned, m->venue.insurance_fund_usd, err);
     if (*r == NULL)
         return err != NULL && err->status != XM_OK ? err->status : XM_ENOMEM;
     return xm_run_cascades_more(m, h->opts, 0, h->qhi - h->qlo, *r, err);
@@ -231,7 +231,7 @@ static void print_done(const hpc_run *h, const xm_run_result *full, const char *
     const xm_cli_run_args *a = h->a;
     if (!a->has_shard) {
         xm_run_report_print(stdout, h->model, full);
-        printf("\nresults: %s/summary.json, %s/accounts.csv, %s/paths.csv\n", path, path, path);
+        xm_cli_print_results(path, full);
         return;
     }
     printf("%s: shard %llu/%llu: paths [%llu, %llu) of %llu in %.2f s on %d thread%s\n"
@@ -370,8 +370,8 @@ static int write_merged(const merge_args *m, xm_part **parts)
     }
     if (st == XM_OK && !m->quiet) {
         xm_run_report_print(stdout, model, r);
-        printf("\nmerged %zu part%s\nresults: %s/summary.json, %s/accounts.csv, %s/paths.csv\n",
-               m->n, m->n == 1 ? "" : "s", dir, dir, dir);
+        printf("\nmerged %zu part%s", m->n, m->n == 1 ? "" : "s");
+        xm_cli_print_results(dir, r);
     }
     xm_model_free(model);
     xm_run_result_free(r);

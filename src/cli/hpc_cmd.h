@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "xmrisk/model.h"
+#include "xmrisk/run.h"
 #include "xmrisk/sim.h"
 
 /* `xmrisk run` arguments (src/cli/main.c parses them). */
@@ -22,7 +23,18 @@ typedef struct {
     const char *checkpoint;
     uint64_t checkpoint_paths;   /* > 0: every N paths */
     double checkpoint_s;         /* else every this many seconds (default 60) */
+    /* --stats auto|exact|binned (xmrisk/pathstats.h), --max-memory SIZE (bytes; 0: physical) */
+    int stats;
+    double max_memory;
 } xm_cli_run_args;
+
+enum { XM_CLI_STATS_AUTO = 0, XM_CLI_STATS_EXACT, XM_CLI_STATS_BINNED };
+
+/* Physical memory in bytes (src/cli/main.c). */
+double xm_cli_physical_memory(void);
+
+/* "results: DIR/summary.json, DIR/accounts.csv[, DIR/paths.csv]" for result r. */
+void xm_cli_print_results(const char *dir, const xm_run_result *r);
 
 /* "K/N" with 0 <= K < N; 0 or -1 (not one). */
 int xm_cli_parse_shard(const char *s, uint64_t *k, uint64_t *n);

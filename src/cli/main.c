@@ -2,6 +2,7 @@
  *
  *   xmrisk run MODEL [--paths N] [--seed S] [--threads T] [--out DIR] [--quiet]
  *              [--shard K/N] [--checkpoint FILE [--checkpoint-every N|Ns|Nm]]
+ *              [--stats auto|exact|binned] [--max-memory SIZE]
  *   xmrisk merge PART... [--out DIR] [--quiet]
  *   xmrisk check MODEL
  *
@@ -43,6 +44,7 @@ static void on_signal(int sig)
 static const char usage_text[] =
     "usage: xmrisk run MODEL [--paths N] [--seed S] [--threads T] [--out DIR] [--quiet]\n"
     "                  [--shard K/N] [--checkpoint FILE [--checkpoint-every N|Ns|Nm]]\n"
+    "                  [--stats auto|exact|binned] [--max-memory SIZE]\n"
     "       xmrisk merge PART... [--out DIR] [--quiet]\n"
     "       xmrisk check MODEL\n"
     "       xmrisk liqprice MODEL\n"
@@ -66,6 +68,12 @@ static const char usage_text[] =
     "                       when the results are written\n"
     "          under mpirun/mpiexec/srun the paths are split over the MPI ranks and\n"
     "          rank 0 writes the files\n"
+    "          --stats exact  keep every path's results: exact quantiles, paths.csv\n"
+    "          --stats binned keep mergeable statistics only: quantiles within 0.2%%,\n"
+    "                       means and probabilities exact, any number of paths\n"
+    "          --stats auto   (default) exact when the per-path results of all paths\n"
+    "                       fit in half of --max-memory (default: physical memory)\n"
+    "          --max-memory SIZE  memory this job may use, e.g. 4G (K, M, G, T: x1024)\n"
     "  merge   merge the parts of every shard into DIR's result files, exactly as one run\n"
     "  check   validate MODEL and print it resolved (defaults, correlation, Cholesky, tiers)\n"
     "  liqprice  today's liquidation price of every position, CSV on stdout\n"
@@ -104,6 +112,26 @@ int xm_cli_parse_u64(const char *s, uint64_t *out)
 
 typedef xm_cli_run_args run_args;
 
+/* "N", "NK", "NM", "NG" or "NT" (powers of 1024) bytes, at least 1 MiB, into *bytes. */
+static int parse_size(const char *s, double *bytes)
+{
+    uint64_t v;
+    char digits[32];
+    size_t n = strspn(s, "0123456789");
+    if (n == 0 || n >= sizeof digits)
+        return -1;
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    if (xm_cli_parse_u64(digits, &v) != 0)
+        return -1;
+    static const char units[] = "KMGT";
+    const char *u = s[n] ? strchr(units, s[n]) : NULL;
+    if (s[n] != '\0' && (u == NULL || s[n + 1] != '\0'))
+        return -1;
+    *bytes = u ? ldexp((double)v, 10 * (int)(u - units + 1)) : (double)v;
+    return *bytes >= 1048576.0 ? 0 : -1;
+}
+
 static int parse_value_flag(const char *flag, const char *value, run_args *a)
 {
     uint64_t v;
@@ -121,6 +149,23 @@ static int parse_value_flag(const char *flag, const char *value, run_args *a)
         a->has_shard = 1;
         if (xm_cli_parse_shard(value, &a->shard_k, &a->shard_n) != 0)
             return usage_error("--shard: expected K/N with 0 <= K < N, got '%s'", value);
+        return 0;
+    }
+    if (strcmp(flag, "--stats") == 0) {
+        if (strcmp(value, "auto") == 0)
+            a->stats = XM_CLI_STATS_AUTO;
+        else if (strcmp(value, "exact") == 0)
+            a->stats = XM_CLI_STATS_EXACT;
+        else if (strcmp(value, "binned") == 0)
+            a->stats = XM_CLI_STATS_BINNED;
+        else
+            return usage_error("--stats: expected auto, exact or binned, got '%s'", value);
+        return 0;
+    }
+    if (strcmp(flag, "--max-memory") == 0) {
+        if (parse_size(value, &a->max_memory) != 0)
+            return usage_error("--max-memory: expected a size such as 512M or 4G (K, M, G, T: "
+                               "powers of 1024; at least 1M), got '%s'", value);
         return 0;
     }
     if (strcmp(flag, "--checkpoint-every") == 0) {
@@ -157,7 +202,8 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         } else if (strcmp(arg, "--paths") == 0 || strcmp(arg, "--seed") == 0 ||
                    strcmp(arg, "--threads") == 0 || strcmp(arg, "--out") == 0 ||
                    strcmp(arg, "--shard") == 0 || strcmp(arg, "--checkpoint") == 0 ||
-                   strcmp(arg, "--checkpoint-every") == 0) {
+                   strcmp(arg, "--checkpoint-every") == 0 || strcmp(arg, "--stats") == 0 ||
+                   strcmp(arg, "--max-memory") == 0) {
             int rc = parse_value_flag(arg, i + 1 < argc ? argv[i + 1] : NULL, a);
             if (rc != 0)
                 return rc;
@@ -232,6 +278,20 @@ static int fail_model(const xm_error *err)
 
 /* results/<name> with the name reduced to [A-Za-z0-9._-] and no leading dot, so that a
  * model's free-text name can never point outside results/. */
+double xm_cli_physical_memory(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
+    return pages > 0 && size > 0 ? (double)pages * (double)size : INFINITY;
+}
+
+void xm_cli_print_results(const char *dir, const xm_run_result *r)
+{
+    printf("\nresults: %s/summary.json, %s/accounts.csv", dir, dir);
+    if (r->ps == NULL)
+        printf(", %s/paths.csv", dir);
+    putchar('\n');
+}
+
 void xm_cli_default_out_dir(const char *name, char *dir, size_t size)
 {
     char safe[256];
@@ -259,7 +319,7 @@ static int run_cascades(const xm_model *model, const xm_sim_opts *opts, const ch
         st = xm_run_report_write(dir, model, r, &err);
     if (st == XM_OK && !quiet) {
         xm_run_report_print(stdout, model, r);
-        printf("\nresults: %s/summary.json, %s/accounts.csv, %s/paths.csv\n", dir, dir, dir);
+        xm_cli_print_results(dir, r);
     }
     int rc = st == XM_OK ? 0 : st == XM_EINTR ? 1 : fail(&err);
     xm_run_result_free(r);
@@ -289,6 +349,34 @@ static int run_market(const xm_model *model, const xm_sim_opts *opts, const char
     xm_summary_free(s);
     xm_sim_result_free(r);
     return rc;
+}
+
+/* --stats auto|exact|binned for a run of `paths` paths (of the whole run, shards included:
+ * every shard decides alike and the merge must fit): opts->binned, or a usage error (2). */
+static int choose_stats(const xm_model *model, const run_args *a, xm_sim_opts *opts)
+{
+    if (model->book == NULL) {
+        if (a->stats == XM_CLI_STATS_BINNED)
+            return usage_error("--stats binned needs a model with accounts (a market-only "
+                               "run keeps its paths)");
+        return 0;
+    }
+    double have = a->max_memory > 0 ? a->max_memory : xm_cli_physical_memory();
+    double per = xm_run_bytes_per_path(model->market.n), need = per * (double)opts->paths;
+    if (a->stats == XM_CLI_STATS_BINNED || (a->stats == XM_CLI_STATS_AUTO && need > 0.5 * have)) {
+        opts->binned = 1;
+        if (a->stats == XM_CLI_STATS_AUTO && !a->quiet && xm_mpi_rank() == 0)
+            fprintf(stderr, "xmrisk: note: %" PRIu64 " paths' results need about %.3g GB, more "
+                    "than half of %.3g GB: binned statistics (quantiles within 0.2%%; no "
+                    "paths.csv); --stats exact to insist\n", opts->paths, need / 1e9,
+                    have / 1e9);
+        return 0;
+    }
+    if (a->max_memory > 0 && need > have)
+        return usage_error("run: %" PRIu64 " paths need about %.3g GB for per-path results "
+                           "(%.0f bytes each), --max-memory allows %.3g GB: use --stats binned",
+                           opts->paths, need / 1e9, per, have / 1e9);
+    return 0;
 }
 
 static int cmd_run(int argc, char **argv)
@@ -324,6 +412,11 @@ static int cmd_run(int argc, char **argv)
         .progress_ctx = &ps,
         .stop = &g_stop,
     };
+    rc = choose_stats(model, &a, &opts);
+    if (rc != 0) {
+        xm_model_free(model);
+        return rc;
+    }
     install_signal_handlers();
     if (model->book != NULL && xm_cli_run_is_hpc(&a))
         rc = xm_cli_run_hpc(model, &opts, &a, dir);

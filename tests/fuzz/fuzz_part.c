@@ -16,8 +16,8 @@
  *    fingerprint, it gives back exactly the input bytes;
  *  - a complete part merges alone into [lo, hi) with the same per-path data.
  *
- * Seeds (corpus_part/): a finished part, a checkpoint and an empty shard of tests/data/models/
- * margin.yaml, written by `xmrisk run ... --shard` and test_partial-like calls; they carry
+ * Seeds (corpus_part/): a finished part, a checkpoint, an empty shard and a binned part
+ * (--stats binned) of tests/data/models/margin.yaml, written by `xmrisk run ... --shard` and test_partial-like calls; they carry
  * XM_VERSION, so after a version change regenerate them (docs/robustness.md) or the fuzzer
  * mostly explores the "written by xmrisk X" refusal.
  */
@@ -77,6 +77,24 @@ static void check_round_trip(const xm_part *p, const uint8_t *data, size_t size)
     xm_model_free(m);
 }
 
+/* Two binned statistics encode alike (xmrisk/pathstats.h). */
+static int same_stats(const xm_pathstats *a, const xm_pathstats *b)
+{
+    size_t n = xm_pathstats_encoded_size(a);
+    if (n != xm_pathstats_encoded_size(b))
+        return 0;
+    unsigned char *x = malloc(n), *y = malloc(n);
+    int same = x == NULL || y == NULL;   /* out of memory: nothing to compare */
+    if (!same) {
+        xm_pathstats_encode(a, x);
+        xm_pathstats_encode(b, y);
+        same = memcmp(x, y, n) == 0;
+    }
+    free(x);
+    free(y);
+    return same;
+}
+
 static void check_merge_alone(xm_part *p)
 {
     const xm_part_info *i = xm_part_get_info(p);
@@ -89,7 +107,11 @@ static void check_merge_alone(xm_part *p)
     if (st == XM_OK) {
         const xm_run_result *s = xm_part_get_result(p);
         CHECK(r->paths_done == s->paths_done);
-        CHECK(s->paths_done == 0 || memcmp(r->pm, s->pm, s->paths_done * sizeof *s->pm) == 0);
+        CHECK((r->ps == NULL) == (s->ps == NULL));
+        if (s->ps == NULL)
+            CHECK(s->paths_done == 0 || memcmp(r->pm, s->pm, s->paths_done * sizeof *s->pm) == 0);
+        else
+            CHECK(same_stats(r->ps, s->ps));
     }
     xm_run_result_free(r);
 }
