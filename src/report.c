@@ -1,9 +1,11 @@
 /* report.c — statistics over paths, summary.json, paths.csv, human summary. */
 #include "xmrisk/report.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "xmrisk/outfile.h"
 #include "internal.h"
@@ -139,6 +141,17 @@ static void write_paths_csv(FILE *fp, const xm_model *m, const xm_sim_result *r)
     }
 }
 
+/* Flush and fsync a file written aside, so that its commit can only fail at close/rename
+ * (the same as src/run_report.c). */
+static xm_status flush_aside(xm_outfile *o, xm_error *err)
+{
+    errno = 0;
+    if (fflush(o->fp) == 0 && !ferror(o->fp) && fsync(fileno(o->fp)) == 0)
+        return XM_OK;
+    return xm_error_set(err, XM_EIO, "%s: write failed: %s", o->final_path,
+                        strerror(errno ? errno : EIO));
+}
+
 xm_status xm_report_write(const char *dir, const xm_model *model, const xm_sim_result *r,
                           const xm_summary *s, xm_error *err)
 {
@@ -156,9 +169,17 @@ xm_status xm_report_write(const char *dir, const xm_model *model, const xm_sim_r
     }
     write_summary_json(summary.fp, model, r, s);
     write_paths_csv(paths.fp, model, r);
-    st = xm_outfile_commit(&paths, err);
+    /* Both files on disk before either is published. Committing paths.csv first used to leave
+     * it under its final name, next to no summary.json (or an older one), when the disk filled
+     * up during summary.json's flush (tests/test_fulldisk.sh). */
+    st = flush_aside(&paths, err);
     if (st == XM_OK)
-        return xm_outfile_commit(&summary, err);
+        st = flush_aside(&summary, err);
+    if (st == XM_OK)
+        st = xm_outfile_commit(&paths, err);
+    if (st == XM_OK && (st = xm_outfile_commit(&summary, err)) != XM_OK)
+        unlink(paths.final_path);  /* a late rename failure: withdraw, leave no mixed set */
+    xm_outfile_abort(&paths);
     xm_outfile_abort(&summary);
     return st;
 }

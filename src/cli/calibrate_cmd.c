@@ -183,6 +183,8 @@ static int parse_args(int argc, char **argv, cal_args *a)
     }
     if (a->model_path == NULL)
         return cal_usage("a MODEL file is required");
+    if (a->out_dir != NULL && a->out_dir[0] == '\0')  /* failed (exit 1) after the search */
+        return cal_usage("--out: expected a directory name, got ''");
     return 0;
 }
 
@@ -199,6 +201,37 @@ static int check_probability(const char *flag, double p)
 static int reject(const char *kind, const char *flag, int given)
 {
     return given ? cal_usage("%s does not apply to %s questions", flag, kind) : 0;
+}
+
+/* Flags that belong to one kind of question only (docs/calibrate.md), as bits of `kinds`.
+ * Given to another kind they used to be ignored without a word; now a bad request. */
+enum { CAL_FOR_POSITION = 1, CAL_FOR_VENUE = 2, CAL_FOR_TIERS = 4 };
+
+static int reject_foreign(const cal_args *a, int kind, const char *kind_name)
+{
+    const struct {
+        const char *flag;
+        int given, kinds;
+    } f[] = {
+        {"--side", a->side != NULL, CAL_FOR_POSITION},
+        {"--notional-usd", !isnan(a->notional_usd), CAL_FOR_POSITION},
+        {"--mmr", !isnan(a->mmr), CAL_FOR_POSITION},
+        {"--leverage-min", !isnan(a->lev_min), CAL_FOR_POSITION},
+        {"--leverage-max", !isnan(a->lev_max), CAL_FOR_POSITION},
+        {"--target-p", !isnan(a->target_p), CAL_FOR_VENUE},
+        {"--threshold-usd", !isnan(a->threshold_usd), CAL_FOR_VENUE},
+        {"--mmr-tier", a->mmr_tier != NULL, CAL_FOR_VENUE},
+        {"--mmr-min", !isnan(a->mmr_min), CAL_FOR_VENUE},
+        {"--mmr-max", !isnan(a->mmr_max), CAL_FOR_VENUE},
+        {"--cap-min", !isnan(a->cap_min), CAL_FOR_VENUE},
+        {"--cap-max", !isnan(a->cap_max), CAL_FOR_VENUE},
+        {"--notionals", a->notionals != NULL, CAL_FOR_TIERS},
+        {"--mmr-floor", !isnan(a->mmr_floor), CAL_FOR_TIERS},
+    };
+    for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+        if (f[i].given && !(f[i].kinds & kind))
+            return reject(kind_name, f[i].flag, 1);
+    return 0;
 }
 
 static int check_position(const cal_args *a)
@@ -225,6 +258,8 @@ static int check_position(const cal_args *a)
     if (rc == 0 && !isnan(a->lev_max) && !(a->lev_max > (isnan(a->lev_min) ? 1.0 : a->lev_min)))
         rc = cal_usage("--leverage-max: expected a leverage above --leverage-min, got %g",
                        a->lev_max);
+    if (rc == 0)
+        rc = reject_foreign(a, CAL_FOR_POSITION, "position-level");
     return rc;
 }
 
@@ -247,6 +282,17 @@ static int check_venue(const cal_args *a)
     if (rc == 0 && a->mmr_tier != NULL)
         rc = reject("maintenance-rate", "--cap-min/--cap-max",
                     !isnan(a->cap_min) || !isnan(a->cap_max));
+    /* Search ranges: a negative rate or a cap <= 0 used to be taken (0: the default range). */
+    if (rc == 0 && !isnan(a->mmr_min) && !(a->mmr_min >= 0.0 && a->mmr_min < 1.0))
+        rc = cal_usage("--mmr-min: expected a rate in [0, 1), got %g", a->mmr_min);
+    if (rc == 0 && !isnan(a->mmr_max) && !(a->mmr_max > 0.0 && a->mmr_max < 1.0))
+        rc = cal_usage("--mmr-max: expected a rate in (0, 1), got %g", a->mmr_max);
+    if (rc == 0 && !isnan(a->cap_min) && !(a->cap_min > 0.0))
+        rc = cal_usage("--cap-min: expected a leverage > 0, got %g", a->cap_min);
+    if (rc == 0 && !isnan(a->cap_max) && !(a->cap_max > 0.0))
+        rc = cal_usage("--cap-max: expected a leverage > 0, got %g", a->cap_max);
+    if (rc == 0)
+        rc = reject_foreign(a, CAL_FOR_VENUE, "venue-level");
     return rc;
 }
 
@@ -260,6 +306,8 @@ static int check_tiers(const cal_args *a)
     int rc = check_probability("--target-p-liq", a->target_p_liq);
     if (rc == 0 && !isnan(a->mmr_floor) && !(a->mmr_floor >= 0.0 && a->mmr_floor < 1.0))
         rc = cal_usage("--mmr-floor: expected a rate in [0, 1), got %g", a->mmr_floor);
+    if (rc == 0)
+        rc = reject_foreign(a, CAL_FOR_TIERS, "tier-table");
     return rc;
 }
 
@@ -414,8 +462,9 @@ static int notionals_for(const cal_args *a, const xm_model *m, size_t asset, dou
             char *end;
             errno = 0;
             double v = strtod(s, &end);
+            /* "1e5," (a trailing comma) used to pass as "1e5" */
             if (end == s || errno != 0 || !isfinite(v) || (*end != ',' && *end != '\0') ||
-                *n == CAL_MAX_NOTIONALS)
+                (*end == ',' && end[1] == '\0') || *n == CAL_MAX_NOTIONALS)
                 return cal_usage("--notionals: expected up to %d numbers separated by commas, "
                                  "got '%s'", CAL_MAX_NOTIONALS, a->notionals);
             caps[(*n)++] = v;

@@ -327,6 +327,8 @@ static int parse_merge(int argc, char **argv, merge_args *m)
             if (i + 1 >= argc)
                 return usage("--out needs a value");
             m->out_dir = argv[++i];
+            if (m->out_dir[0] == '\0')  /* failed (exit 1) only after reading the parts */
+                return usage("--out: expected a directory name, got ''");
         } else if (argv[i][0] == '-' && argv[i][1] != '\0')
             return usage("unknown option '%s'", argv[i]);
         else

@@ -220,6 +220,12 @@ static int parse_run_args(int argc, char **argv, run_args *a)
         return usage_error("%s: a MODEL file is required", "run");
     if ((a->checkpoint_paths > 0 || a->checkpoint_s > 0) && a->checkpoint == NULL)
         return usage_error("--checkpoint-every needs --checkpoint FILE");
+    /* An empty name: --checkpoint "" used to run without a checkpoint, silently, and --out ""
+     * to fail (exit 1) only once the paths were simulated. */
+    if (a->out_dir != NULL && a->out_dir[0] == '\0')
+        return usage_error("--out: expected a directory name, got ''");
+    if (a->checkpoint != NULL && a->checkpoint[0] == '\0')
+        return usage_error("--checkpoint: expected a file name, got ''");
     return 0;
 }
 
