@@ -98,6 +98,15 @@ static const xy_range R_RATE = {0.0, 1.0, XY_HI_OPEN};            /* [0, 1) */
 static const xy_range R_UNIT = {0.0, 1.0, 0};                     /* [0, 1] */
 static const xy_range R_STEP = {0.0, 1.0, XY_LO_OPEN};            /* (0, 1] */
 static const xy_range R_LEVERAGE = {1.0, INFINITY, 0};            /* >= 1 */
+/* Bounds that keep every product of the engine finite (docs/model.md §7: no NaN or infinity
+ * in a result). They are far outside any market: annual volatility 10,000%, drift +-10,000%,
+ * a jump of e^10 (22,000x), 100,000 jumps a year, a price of 10^15 USD. */
+static const xy_range R_PRICE = {0.0, 1e15, XY_LO_OPEN};
+static const xy_range R_VOL = {0.0, 100.0, 0};
+static const xy_range R_DRIFT = {-100.0, 100.0, 0};
+static const xy_range R_JUMP_SIZE = {-10.0, 10.0, 0};
+static const xy_range R_JUMP_SD = {0.0, 10.0, 0};
+static const xy_range R_JUMP_RATE = {0.0, 1e5, 0};
 
 /* A key that must not be there: the error points at the key. */
 static xm_status reject_key(const xy_ctx *c, const xy_node *map, const xy_path *path,
@@ -115,11 +124,11 @@ static xm_status load_jumps(const xy_ctx *c, const xy_node *n, const xy_path *pa
     xm_status s = xy_check_mapping(c, n, path, "a mapping {rate_per_year, mean, stdev}",
                                    jump_keys, NULL);
     if (s == XM_OK)
-        s = xy_get_number(c, n, path, "rate_per_year", 1, &R_NONNEG, &j->rate_per_year);
+        s = xy_get_number(c, n, path, "rate_per_year", 1, &R_JUMP_RATE, &j->rate_per_year);
     if (s == XM_OK)
-        s = xy_get_number(c, n, path, "mean", 1, &R_FINITE, &j->mean);
+        s = xy_get_number(c, n, path, "mean", 1, &R_JUMP_SIZE, &j->mean);
     if (s == XM_OK)
-        s = xy_get_number(c, n, path, "stdev", 1, &R_NONNEG, &j->stdev);
+        s = xy_get_number(c, n, path, "stdev", 1, &R_JUMP_SD, &j->stdev);
     if (s == XM_OK)
         j->enabled = 1;
     return s;
@@ -155,13 +164,13 @@ static xm_status load_asset(const xy_ctx *c, const xy_node *assets, size_t i,
     a->jump_beta = 1.0;
     a->impact.model = XM_IMPACT_NONE;
     a->impact.half_life_minutes = INFINITY;
-    s = xy_get_number(c, n, &p, "price", 1, &R_POSITIVE, &a->price);
+    s = xy_get_number(c, n, &p, "price", 1, &R_PRICE, &a->price);
     if (s == XM_OK)
-        s = xy_get_number(c, n, &p, "vol", 1, &R_NONNEG, &a->vol);
+        s = xy_get_number(c, n, &p, "vol", 1, &R_VOL, &a->vol);
     if (s == XM_OK)
-        s = xy_get_number(c, n, &p, "drift", 0, &R_FINITE, &a->drift);
+        s = xy_get_number(c, n, &p, "drift", 0, &R_DRIFT, &a->drift);
     if (s == XM_OK)
-        s = xy_get_number(c, n, &p, "jump_beta", 0, &R_FINITE, &a->jump_beta);
+        s = xy_get_number(c, n, &p, "jump_beta", 0, &R_DRIFT, &a->jump_beta);
     return s;
 }
 

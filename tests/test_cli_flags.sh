@@ -236,14 +236,14 @@ model_error() {
   refuse "$1.yaml:$3" -- "$xm" run "$work/$1.yaml" --paths 5
 }
 model_error wrong_type 's/price: 91234.56/price: abc/' \
-  "10:28: market.assets[0].price: expected a number > 0, got 'abc'"
+  "10:28: market.assets[0].price: expected a number in (0, 1e+15], got 'abc'"
 model_error quoted_number 's/vol: 0.5731/vol: "0.5731"/' \
-  "10:43: market.assets[0].vol: expected a number >= 0, got '0.5731' (quoted: a string, not a number)"
-model_error nan_vol 's/vol: 0.5731/vol: .nan/' "10:43: market.assets[0].vol: expected a number >= 0, got .nan"
-model_error inf_price 's/price: 91234.56/price: .inf/' "10:28: market.assets[0].price: expected a number > 0, got .inf"
-model_error huge_price 's/price: 91234.56/price: 1e999/' "10:28: market.assets[0].price: expected a number > 0, got 1e999"
-model_error zero_price 's/price: 3047.19/price: 0/' "11:28: market.assets[1].price: expected a number > 0, got 0"
-model_error negative_vol 's/vol: 0.9813/vol: -0.9813/' "12:41: market.assets[2].vol: expected a number >= 0, got -0.9813"
+  "10:43: market.assets[0].vol: expected a number in [0, 100], got '0.5731' (quoted: a string, not a number)"
+model_error nan_vol 's/vol: 0.5731/vol: .nan/' "10:43: market.assets[0].vol: expected a number in [0, 100], got .nan"
+model_error inf_price 's/price: 91234.56/price: .inf/' "10:28: market.assets[0].price: expected a number in (0, 1e+15], got .inf"
+model_error huge_price 's/price: 91234.56/price: 1e999/' "10:28: market.assets[0].price: expected a number in (0, 1e+15], got 1e999"
+model_error zero_price 's/price: 3047.19/price: 0/' "11:28: market.assets[1].price: expected a number in (0, 1e+15], got 0"
+model_error negative_vol 's/vol: 0.9813/vol: -0.9813/' "12:41: market.assets[2].vol: expected a number in [0, 100], got -0.9813"
 model_error negative_fund 's/insurance_fund_usd: 4.731e7/insurance_fund_usd: -4.731e7/' \
   "19:23: venue.insurance_fund_usd: expected a number >= 0, got -4.731e7"
 model_error inf_qty 's/qty: 1.137/qty: .inf/' "43:27: accounts[0].positions[0].qty: expected a non-zero finite number (base units, > 0 long, < 0 short), got .inf"

@@ -321,7 +321,7 @@ static void test_encoding(void **state)
     EXPECT_ERROR("\xef\xbb\xbfhorizon_days: 1.25\r\nsteps: 96\r\nmarket:\r\n"
                  "  process: gbm\r\n"
                  "  assets: [{symbol: \"\xe2\x82\xacX\", price: -1.5, vol: 0.2}]\r\n",
-                 "m.yaml:5:34: market.assets[0].price: expected a number > 0, got -1.5");
+                 "m.yaml:5:34: market.assets[0].price: expected a number in (0, 1e+15], got -1.5");
 }
 
 static void test_not_a_mapping(void **state)
@@ -446,19 +446,19 @@ static void test_wrong_types(void **state)
 {
     (void)state;
     EXPECT_ERROR(ONE_ASSET("price: abc, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number > 0, got 'abc'");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got 'abc'");
     EXPECT_ERROR(ONE_ASSET("price: true, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number > 0, got true");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got true");
     EXPECT_ERROR(ONE_ASSET("price: \"91234\", vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number > 0, got '91234' "
+                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got '91234' "
                  "(quoted: a string, "
                  "not a number)");
     EXPECT_ERROR(ONE_ASSET("price: [1], vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number > 0, got a sequence");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got a sequence");
     EXPECT_ERROR(ONE_ASSET("price: , vol: 0.2"),
-                 "market.assets[0].price: expected a number > 0, got an empty value");
+                 "market.assets[0].price: expected a number in (0, 1e+15], got an empty value");
     EXPECT_ERROR(ONE_ASSET("price: ~, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number > 0, got ~");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got ~");
     EXPECT_ERROR("horizon_days: 1.25\nsteps: 2.5\n",
                  "m.yaml:2:8: steps: expected an integer in [1, 100000000], got 2.5");
     EXPECT_ERROR("horizon_days: 1.25\nsteps: 1.0e3\n",
@@ -491,21 +491,30 @@ static void test_out_of_range(void **state)
 {
     (void)state;
     EXPECT_ERROR(ONE_ASSET("price: 0, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number > 0, got 0");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got 0");
     EXPECT_ERROR(ONE_ASSET("price: -91234.5, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number > 0, got -91234.5");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got -91234.5");
     EXPECT_ERROR(ONE_ASSET("price: 91234.5, vol: -0.5"),
-                 "m.yaml:6:42: market.assets[0].vol: expected a number >= 0, got -0.5");
+                 "m.yaml:6:42: market.assets[0].vol: expected a number in [0, 100], got -0.5");
     EXPECT_ERROR(ONE_ASSET("price: 91234.5, vol: .nan"),
-                 "m.yaml:6:42: market.assets[0].vol: expected a number >= 0, got .nan");
+                 "m.yaml:6:42: market.assets[0].vol: expected a number in [0, 100], got .nan");
     EXPECT_ERROR(ONE_ASSET("price: .inf, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number > 0, got .inf");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got .inf");
     EXPECT_ERROR(ONE_ASSET("price: 1e999, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number > 0, got 1e999");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got 1e999");
     EXPECT_ERROR(ONE_ASSET("price: 1.5, vol: 0.2, drift: -.inf"),
-                 "m.yaml:6:50: market.assets[0].drift: expected a finite number, got -.inf");
+                 "m.yaml:6:50: market.assets[0].drift: expected a number in [-100, 100], got -.inf");
     EXPECT_ERROR(ONE_ASSET("price: 1.5, vol: 0.2, jump_beta: nan"),
-                 "m.yaml:6:54: market.assets[0].jump_beta: expected a finite number, got nan");
+                 "m.yaml:6:54: market.assets[0].jump_beta: expected a number in [-100, 100], got nan");
+    /* Finite but absurd: their squares or exponentials overflow (model.md §7). */
+    EXPECT_ERROR(ONE_ASSET("price: 91234.5, vol: 1.3e154"),
+                 "m.yaml:6:42: market.assets[0].vol: expected a number in [0, 100], got 1.3e154");
+    EXPECT_ERROR(ONE_ASSET("price: 91234.5, vol: 100.5"),
+                 "m.yaml:6:42: market.assets[0].vol: expected a number in [0, 100], got 100.5");
+    EXPECT_ERROR(ONE_ASSET("price: 2e15, vol: 0.2"),
+                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got 2e15");
+    EXPECT_ERROR(ONE_ASSET("price: 1.5, vol: 0.2, drift: 1e300"),
+                 "m.yaml:6:50: market.assets[0].drift: expected a number in [-100, 100], got 1e300");
     EXPECT_ERROR(HEAD "market:\n  process: student_t\n  dof: 2\n",
                  "m.yaml:5:8: market.dof: expected a number > 2, got 2");
     EXPECT_ERROR(HEAD "market:\n  process: student_t\n  dof: 1.37\n",
@@ -537,9 +546,15 @@ static void test_out_of_range(void **state)
                  "m.yaml:5:11: market.assets: expected a non-empty sequence of assets, got an "
                  "empty sequence");
     EXPECT_ERROR(HEAD "market:\n  process: gbm\n  jumps: {rate_per_year: -4, mean: 0, stdev: 1}\n",
-                 "m.yaml:5:26: market.jumps.rate_per_year: expected a number >= 0, got -4");
+                 "m.yaml:5:26: market.jumps.rate_per_year: expected a number in [0, 100000], got -4");
     EXPECT_ERROR(HEAD "market:\n  process: gbm\n  jumps: {rate_per_year: 4, mean: 0, stdev: -1}\n",
-                 "m.yaml:5:45: market.jumps.stdev: expected a number >= 0, got -1");
+                 "m.yaml:5:45: market.jumps.stdev: expected a number in [0, 10], got -1");
+    EXPECT_ERROR(HEAD "market:\n  process: gbm\n  jumps: {rate_per_year: 1e6, mean: 0, stdev: 1}\n",
+                 "m.yaml:5:26: market.jumps.rate_per_year: expected a number in [0, 100000], got 1e6");
+    EXPECT_ERROR(HEAD "market:\n  process: gbm\n  jumps: {rate_per_year: 4, mean: 11, stdev: 1}\n",
+                 "m.yaml:5:35: market.jumps.mean: expected a number in [-10, 10], got 11");
+    EXPECT_ERROR(HEAD "market:\n  process: gbm\n  jumps: {rate_per_year: 4, mean: 0, stdev: 1e3}\n",
+                 "m.yaml:5:45: market.jumps.stdev: expected a number in [0, 10], got 1e3");
 }
 
 static void test_unknown_process(void **state)
