@@ -6,11 +6,12 @@
 #
 # Usage: bench/run-pipeline.sh [BUILD_DIR]      (default: build; a Release build is expected)
 # Environment (optional):
-#   PATHS=4000            paths per xmrisk run (one seed: every run computes the same result)
+#   PATHS=16000           paths per xmrisk run (one seed: every run computes the same result;
+#                         ~4 s on one core, so that start-up and noise stay small)
 #   NP_PATHS=256          paths per NumPy repetition (form linear)
 #   NP_FORMS=linear       NumPy forms to time: linear, positions, or linear,positions
 #   NP_POS_PATHS=32       paths per repetition of the (slow) positions form
-#   REPS=3                repetitions of every measurement (the median is reported)
+#   REPS=5                repetitions of every measurement (the median is reported)
 #   MPI=auto              auto: MPI rows when mpirun exists and `xmrisk --version`/`--help`
 #                         mention MPI; 0: skip them; 1: try them anyway
 #   EXACT=1               also the exact cross-check on a deterministic variant (0: skip)
@@ -27,11 +28,11 @@ root=$(dirname "$here")
 build=${1:-build}
 [[ $build = /* ]] || build=$root/$build
 py=${PYTHON:-/usr/bin/python3}
-paths=${PATHS:-4000}
+paths=${PATHS:-16000}
 np_paths=${NP_PATHS:-256}
 np_forms=${NP_FORMS:-linear}
 np_pos_paths=${NP_POS_PATHS:-32}
-reps=${REPS:-3}
+reps=${REPS:-5}
 mpi=${MPI:-auto}
 exact=${EXACT:-1}
 seed=${SEED:-20261125}
