@@ -95,6 +95,14 @@ check run-shard-1 0 run models/cross-vs-isolated.yaml --paths 20 --threads 2 --s
   --out "$tmp/o9" --quiet --checkpoint "$tmp/ck.xmp" --checkpoint-every 3
 check merge 0 merge "$tmp/o9/part-1-of-2.xmp" "$tmp/o9/part-0-of-2.xmp" --out "$tmp/o10" --quiet
 check merge-missing 2 merge "$tmp/o9/part-1-of-2.xmp" --out "$tmp/o11"
+# Binned statistics (--stats binned): two threads, shards (one checkpointed) and their merge.
+check run-binned 0 run models/cross-vs-isolated.yaml --paths 20 --threads 2 --stats binned \
+  --out "$tmp/o12" --quiet
+check run-binned-shard-0 0 run models/cross-vs-isolated.yaml --paths 20 --threads 1 --stats binned \
+  --shard 0/2 --out "$tmp/o13" --quiet --checkpoint "$tmp/ckb.xmp" --checkpoint-every 3
+check run-binned-shard-1 0 run models/cross-vs-isolated.yaml --paths 20 --threads 1 --stats binned \
+  --shard 1/2 --out "$tmp/o13" --quiet
+check merge-binned 0 merge "$tmp/o13/part-1-of-2.xmp" "$tmp/o13/part-0-of-2.xmp" --out "$tmp/o14" --quiet
 # The other commands, and the error paths (model errors exit 2 after freeing everything).
 check check-with-csv 0 check tests/data/models/with_csv.yaml
 check liqprice-with-csv 0 liqprice tests/data/models/with_csv.yaml
