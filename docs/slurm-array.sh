@@ -9,6 +9,12 @@
 # the parts into results/<name>-<PATHS>/summary.json, accounts.csv and paths.csv, identical to
 # one process's run of the same model, paths and seed.
 #
+# Statistics (docs/hpc.md, "Statistics that merge"): every shard must keep them the same way.
+# STATS=auto (default) decides from the whole run's path count against MAX_MEMORY (default
+# 16G: the merge job's memory), the same on every node whatever its RAM: exact per-path results
+# (and paths.csv) when they fit in half of it, else binned statistics (quantiles within 0.2%).
+# STATS=exact or STATS=binned forces one.
+#
 #SBATCH --job-name=xmrisk
 #SBATCH --array=0-15               # N = 16 shards: K = SLURM_ARRAY_TASK_ID
 #SBATCH --cpus-per-task=16
@@ -27,6 +33,7 @@ k=$((SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN))
 name=$(basename "$model" .yaml)
 out=results/$name-$paths
 export OMP_NUM_THREADS=${SLURM_CPUS_PER_TASK:-1}
+stats_args=(--stats "${STATS:-auto}" --max-memory "${MAX_MEMORY:-16G}")
 
 # Task 0, on its first start (not on a requeue), submits the merge: it runs once every task of
 # the array has succeeded.
@@ -39,7 +46,7 @@ fi
 # The shard: paths [floor(k P / n), floor((k + 1) P / n)) into $out/parts/part-k-of-n.xmp.
 # The checkpoint lives on the shared file system so a requeued task finds it on any node; it
 # is removed when the part is written.
-"$xm" run "$model" --paths "$paths" "${seed_args[@]}" --shard "$k/$n" --out "$out/parts" \
+"$xm" run "$model" --paths "$paths" "${seed_args[@]}" "${stats_args[@]}" --shard "$k/$n" --out "$out/parts" \
   --checkpoint "$out/checkpoints/shard-$k.xmp" --checkpoint-every 5m --quiet
 
 # With MPI instead of an array (one allocation, ranks x threads):
