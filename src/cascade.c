@@ -90,6 +90,11 @@ void xm_cascade_acc_merge(xm_cascade_acc *into, const xm_cascade_acc *from)
 #define XM_GUARD_REL 1e-9
 /* Shares of the buffer are cut by this fraction so that their rounded sum stays below it. */
 #define XM_SHARE_CUT 1e-12
+/* Thresholds more than this many standard deviations of the asset's move over the horizon
+ * (at least XM_FAR_MIN of its start price) away from the mark are filed in the index's far
+ * list instead of its heap (performance only: watch.h). */
+#define XM_FAR_SIGMAS 3.0
+#define XM_FAR_MIN 0.05
 
 struct xm_cascade_ws {
     const xm_model *m;
@@ -186,6 +191,22 @@ static void impact_constants(xm_cascade_ws *w)
     }
 }
 
+/* The index's band per dimension (watch.h), in price units: most thresholds lie beyond it and
+ * are never reached on a path. */
+static void far_bands(xm_cascade_ws *w)
+{
+    double years = w->m->horizon_days / 365.0;
+    for (size_t i = 0; i < w->n; i++) {
+        const xm_asset *a = &w->m->market.assets[i];
+        double f = XM_FAR_SIGMAS * w->vol[i] * sqrt(years);
+        double band = (f > XM_FAR_MIN ? f : XM_FAR_MIN) * a->price;
+        if (a->vol == 0.0 || !isfinite(band))
+            band = INFINITY;
+        xm_watch_set_band(w->watch, 2 * i, band);
+        xm_watch_set_band(w->watch, 2 * i + 1, band);
+    }
+}
+
 /* Equity of every account at marks (cross: W + sum q (m - e); isolated: sum M_j + q (m - e)). */
 static double account_equity(const xm_margin_state *s, size_t a, const double *marks)
 {
@@ -264,6 +285,12 @@ void xm_cascade_ws_free(xm_cascade_ws *w)
 
 /* ---- fast path: thresholds -------------------------------------------------------------- */
 
+/* The smaller of two numbers neither of which is NaN (fmin is a library call here). */
+static inline double min2(double a, double b)
+{
+    return b < a ? b : a;
+}
+
 static void unit_range(const xm_cascade_ws *w, size_t u, size_t *lo, size_t *hi)
 {
     size_t a = w->unit_acc[u];
@@ -319,7 +346,7 @@ static size_t unit_exposure(xm_cascade_ws *w, uint32_t u, double *scale)
         sc += notional + fabs(q) * b->entry[j];
         const xm_tier_table *t = &w->v->tiers[i];
         if (t->n > 0)
-            w->beyond[i] = fmin(w->beyond[i], t->tier[t->n - 1].cap_usd / fabs(q));
+            w->beyond[i] = min2(w->beyond[i], t->tier[t->n - 1].cap_usd / fabs(q));
         if (w->dim_w[d] == 0.0)
             w->dims[nd++] = d;
         w->dim_w[d] += q > 0.0 ? q * (1.0 - t->tier[0].mmr)
@@ -353,7 +380,10 @@ static void file_beyond_longs(xm_cascade_ws *w, uint32_t u, size_t nd, int setup
 }
 
 /* File unit u, checked healthy (h) at the current marks, under one price threshold per
- * (asset, side) it holds (module comment; setup: as a base entry of every path). */
+ * (asset, side) it holds (module comment; setup: as a base entry of every path). The share of
+ * pair d is b_d = B' e_d m_d v_d / T (B' the buffer after the cut, T = sum e m v), so its price
+ * distance b_d / e_d = m_d v_d (B' / T): one division per unit instead of two per pair (the
+ * rounding differs by a few ulp, far inside XM_SHARE_CUT). */
 static void watch_unit(xm_cascade_ws *w, uint32_t u, xm_health h, int setup)
 {
     if (!h.open)
@@ -374,18 +404,19 @@ static void watch_unit(xm_cascade_ws *w, uint32_t u, xm_health h, int setup)
         size_t d = w->dims[k];
         total += w->dim_w[d] * w->marks[d / 2] * w->vol[d / 2];
     }
+    double per = buffer * (1.0 - XM_SHARE_CUT) / total;
     for (size_t k = 0; k < nd; k++) {
         size_t d = w->dims[k], i = d / 2;
-        double m = w->marks[i], e = w->dim_w[d];
-        double share = buffer * (e * m * w->vol[i] / total) * (1.0 - XM_SHARE_CUT);
+        double m = w->marks[i], dist = m * w->vol[i] * per, key;
         /* long: due when m <= m0 - b/L, i.e. -m >= key; short: due when m >= key */
-        double key = d % 2 == 0 ? -(m - share / e) : fmin(m + share / e, XM_SHORT_CAP * m);
-        if (isnan(share) || isnan(key))
+        if (isnan(dist))
             key = -INFINITY;   /* no usable bound (overflow): due at the next point */
-        if (d % 2 == 1) {   /* a rising mark can also carry a notional beyond the last cap */
-            key = fmin(key, w->beyond[i]);
+        else if (d % 2 == 0)
+            key = -(m - dist);
+        else   /* a rising mark can also carry a notional beyond the last cap */
+            key = min2(min2(m + dist, XM_SHORT_CAP * m), w->beyond[i]);
+        if (d % 2 == 1)
             w->beyond[i] = INFINITY;
-        }
         file_entry(w, u, d, key, setup);
         w->dim_w[d] = 0.0;
     }
@@ -441,6 +472,8 @@ xm_cascade_ws *xm_cascade_ws_alloc(const xm_model *m, int naive, xm_error *err)
     }
     list_units(w);
     impact_constants(w);
+    if (!naive)
+        far_bands(w);
     if (file_initial(w) != 0) {
         size_t units = w->n_units;
         xm_cascade_ws_free(w);

@@ -13,7 +13,11 @@
  *  - base entries (xm_watch_base_add, then xm_watch_base_seal): the filing at the start of
  *    every path, path-independent, kept sorted per dimension; a new path only resets a read
  *    head per dimension. xm_watch_base_due() lists units due at a path's first point;
- *  - path entries (xm_watch_file): a binary min-heap per dimension, cleared per path.
+ *  - path entries (xm_watch_file): a binary min-heap per dimension, cleared per path, and
+ *    per dimension an unsorted far list for keys more than the dimension's band
+ *    (xm_watch_set_band) beyond the coordinate: most thresholds are never reached on a path,
+ *    and keeping them out of the heap keeps it small. The far list is looked at only when
+ *    the coordinate reaches its smallest key, and is then re-centred on the coordinate.
  * So starting a path costs O(dimensions + units touched on the previous path), never
  * O(units): memory grows with units (about 21 bytes per unit plus 16 per entry), not with
  * paths.
@@ -51,7 +55,15 @@ typedef struct {
     int sealed;
     /* path state */
     xm_watch_heap *heap;          /* n_dims heaps */
-    size_t heap_total, heap_limit;  /* entries in all heaps; compaction threshold */
+    xm_watch_heap *far;           /* n_dims far lists (unsorted) */
+    double *far_min;              /* per dimension: smallest key in its far list, or +inf */
+    double *far_from;             /* per dimension: keys above this go to the far list */
+    double *band;                 /* per dimension: far_from = coordinate + band (+inf: none) */
+    int centred;                  /* far_from set on this path (at its first point) */
+    double *trig;                 /* per dimension: at most the smallest key of its base
+                                   * entries left, heap and far list (a point with x_d below
+                                   * it has nothing due in dimension d) */
+    size_t heap_total, heap_limit;  /* entries in all heaps and far lists; compaction threshold */
     uint32_t *gen;                /* per unit; 0 = as at the path's start */
     uint8_t *queued;              /* per unit: in `next`, due (1) or forgotten (2) */
     uint32_t *touched;            /* units with gen != 0 */
@@ -71,6 +83,11 @@ void xm_watch_base_add(xm_watch *w, size_t dim, double key, uint32_t unit);
 void xm_watch_base_due(xm_watch *w, uint32_t unit);
 /* Sort the base entries; 0, or -1 when out of memory (then `failed` is set). */
 int xm_watch_base_seal(xm_watch *w);
+
+/* Performance only (results never depend on it): at a path's first point and whenever dimension
+ * dim's coordinate reaches its far list, entries filed with a key more than `band` above the
+ * coordinate go to the far list instead of the heap. Default +inf (every entry in the heap). */
+void xm_watch_set_band(xm_watch *w, size_t dim, double band);
 
 /* A new path: every unit back to its base filing. */
 void xm_watch_begin(xm_watch *w);
