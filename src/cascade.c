@@ -34,6 +34,7 @@
 
 #include "xmrisk/margin.h"
 #include "xmrisk/paths.h"
+#include "tiers.h"
 #include "watch.h"
 
 /* ---- per-account accumulators ---------------------------------------------------------- */
@@ -110,6 +111,7 @@ struct xm_cascade_ws {
     double *imp, *marks, *exec, *flow, *d_imp;
     double *vol;                 /* volatility weight of the asset's buffer shares */
     double *min_ratio, *impact_at_min;  /* the path's, copied out at its end */
+    double *min_mark;            /* the mark that gave min_ratio (+inf before the first) */
     /* units: cross accounts and isolated positions, in account order */
     size_t n_units;
     uint32_t *unit_acc;
@@ -242,6 +244,7 @@ static int alloc_arrays(xm_cascade_ws *w)
     w->vol = xcalloc(n, sizeof(double), &bad);
     w->min_ratio = xcalloc(n, sizeof(double), &bad);
     w->impact_at_min = xcalloc(n, sizeof(double), &bad);
+    w->min_mark = xcalloc(n, sizeof(double), &bad);
     w->x = xcalloc(2 * n, sizeof(double), &bad);
     w->dim_w = xcalloc(2 * n, sizeof(double), &bad);
     w->dims = xcalloc(2 * n, sizeof(size_t), &bad);
@@ -273,7 +276,7 @@ void xm_cascade_ws_free(xm_cascade_ws *w)
     xm_margin_state_free(w->ms);
     xm_watch_free(w->watch);
     void *arrays[] = {w->decay, w->k_lin, w->k_sqrt, w->imp, w->marks, w->exec, w->flow,
-                      w->d_imp, w->vol, w->min_ratio, w->impact_at_min, w->x, w->dim_w,
+                      w->d_imp, w->vol, w->min_ratio, w->impact_at_min, w->min_mark, w->x, w->dim_w,
                       w->dims, w->unit_acc, w->unit_pos,
                       w->acct_unit, w->liq, w->check, w->close_qty, w->acct_liq, w->acct_adl,
                       w->acct_dirty, w->acct_first, w->liq_accts, w->adl_accts,
@@ -313,7 +316,7 @@ static void due_next(xm_cascade_ws *w, uint32_t u, int setup)
  * non-decreasing mmr (model.md §3), so no slope on the way is larger. */
 static double short_slope(const xm_tier_table *t, double notional)
 {
-    long k = xm_tier_index(t, XM_SHORT_CAP * notional);
+    long k = xm_tier_index_inl(t, XM_SHORT_CAP * notional);
     return t->tier[k < 0 ? (long)t->n - 1 : k].mmr;
 }
 
@@ -574,15 +577,26 @@ static void reset_path(xm_cascade_ws *w, uint64_t seed, uint64_t path)
         xm_watch_begin(w->watch);
 }
 
+/* A mark at or above the one that gave the lowest ratio cannot give a lower one (rounded
+ * division is monotone), so the division is skipped there. */
 static void track_min(xm_cascade_ws *w, double *min_ratio, double *impact_at_min)
 {
     for (size_t i = 0; i < w->n; i++) {
+        if (w->marks[i] >= w->min_mark[i])
+            continue;
         double r = w->marks[i] / w->m->market.assets[i].price;
         if (r < min_ratio[i]) {
             min_ratio[i] = r;
             impact_at_min[i] = w->imp[i];
+            w->min_mark[i] = w->marks[i];
         }
     }
+}
+
+/* exp(x), skipping the call where x is 0 (no impact yet, no flow): exp(0) = 1 exactly. */
+static inline double exp_or_one(double x)
+{
+    return x == 0.0 ? 1.0 : exp(x);
 }
 
 /* Net base flow per asset of the round's orders, its impact and execution prices
@@ -604,7 +618,7 @@ static void round_orders(xm_cascade_ws *w, size_t nl)
         if (w->k_sqrt[i] > 0.0)
             d = (x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : 0.0) * w->k_sqrt[i] * sqrt(fabs(x));
         w->d_imp[i] = d;
-        w->exec[i] = w->marks[i] * exp(0.5 * d);
+        w->exec[i] = w->marks[i] * exp_or_one(0.5 * d);
     }
 }
 
@@ -669,7 +683,7 @@ static void settle_round(xm_cascade_ws *w, size_t nl, uint32_t step, xm_path_met
     }
     for (size_t i = 0; i < w->n; i++) {
         w->imp[i] += w->d_imp[i];
-        w->marks[i] *= exp(w->d_imp[i]);
+        w->marks[i] *= exp_or_one(w->d_imp[i]);
     }
     floor_marks(w);
     track_min(w, min_ratio, impact_at_min);
@@ -691,7 +705,7 @@ static void run_step(xm_cascade_ws *w, uint32_t step, xm_path_metrics *pm, doubl
     const double *s = xm_path_prices(w->path);
     for (size_t i = 0; i < w->n; i++) {
         w->imp[i] *= w->decay[i];
-        w->marks[i] = s[i] * exp(w->imp[i]);
+        w->marks[i] = s[i] * exp_or_one(w->imp[i]);
     }
     floor_marks(w);
     track_min(w, min_ratio, impact_at_min);
@@ -747,7 +761,7 @@ void xm_cascade_run_path(xm_cascade_ws *w, uint64_t seed, uint64_t path, xm_path
     xm_path_metrics local;
     memset(&local, 0, sizeof local);   /* padding too: callers compare metrics bytewise */
     for (size_t i = 0; i < w->n; i++) {
-        w->min_ratio[i] = INFINITY;
+        w->min_ratio[i] = w->min_mark[i] = INFINITY;
         w->impact_at_min[i] = 0.0;
     }
     reset_path(w, seed, path);

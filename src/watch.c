@@ -287,7 +287,7 @@ static void compact(xm_watch *w)
 }
 
 /* Append e to the list or heap h (a heap when `heap`); 0, or -1 when out of memory. */
-static int push(xm_watch *w, xm_watch_heap *h, xm_watch_entry e, int heap)
+static inline int push(xm_watch *w, xm_watch_heap *h, xm_watch_entry e, int heap)
 {
     if (grow((void **)&h->e, &h->cap, h->n + 1, sizeof *h->e)) {
         w->failed = 1;
