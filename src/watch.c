@@ -427,22 +427,28 @@ static void insertion_u32(uint32_t *a, size_t n)
     }
 }
 
-/* One stable counting pass on bits [shift, shift + 11) from src to dst. */
-static void radix_pass(const uint32_t *src, uint32_t *dst, size_t n, unsigned shift)
+/* One stable counting pass on bits [shift, shift + bits) from src to dst (bits <= 11). */
+static void radix_pass(const uint32_t *src, uint32_t *dst, size_t n, unsigned shift,
+                       unsigned bits)
 {
-    size_t count[2048] = {0};
+    size_t count[2048];
+    uint32_t mask = (1u << bits) - 1u;
+    memset(count, 0, ((size_t)1 << bits) * sizeof *count);
     for (size_t k = 0; k < n; k++)
-        count[(src[k] >> shift) & 2047u]++;
+        count[(src[k] >> shift) & mask]++;
     size_t sum = 0;
-    for (size_t b = 0; b < 2048; b++) {
+    for (size_t b = 0; b <= mask; b++) {
         size_t c = count[b];
         count[b] = sum;
         sum += c;
     }
     for (size_t k = 0; k < n; k++)
-        dst[count[(src[k] >> shift) & 2047u]++] = src[k];
+        dst[count[(src[k] >> shift) & mask]++] = src[k];
 }
 
+/* Digits of at most 11 bits; as many passes as minimize the work, about passes x (2^digit
+ * buckets + 2n): a few hundred units sort in two passes of 7 bits instead of clearing and
+ * scanning 2048 buckets twice. */
 void xm_sort_u32(uint32_t *a, uint32_t *tmp, size_t n)
 {
     if (n <= 64) {
@@ -452,11 +458,24 @@ void xm_sort_u32(uint32_t *a, uint32_t *tmp, size_t n)
     uint32_t top = 0;
     for (size_t k = 0; k < n; k++)
         top |= a[k];
-    /* 11-bit digits: as many passes as the largest value needs; an odd count ends in tmp */
-    unsigned passes = top < (1u << 11) ? 1 : top < (1u << 22) ? 2 : 3;
+    unsigned width = 1;
+    while (width < 32 && (top >> width) != 0)
+        width++;
+    unsigned passes = (width + 10) / 11, best_cost_passes = passes;
+    double best = INFINITY;
+    for (unsigned p = passes; p <= passes + 3 && p <= width; p++) {
+        unsigned digit = (width + p - 1) / p;
+        double cost = p * ((double)((size_t)1 << digit) + 2.0 * (double)n);
+        if (cost < best) {
+            best = cost;
+            best_cost_passes = p;
+        }
+    }
+    passes = best_cost_passes;
+    unsigned digit = (width + passes - 1) / passes;
     uint32_t *src = a, *dst = tmp;
     for (unsigned p = 0; p < passes; p++) {
-        radix_pass(src, dst, n, 11 * p);
+        radix_pass(src, dst, n, digit * p, digit);
         uint32_t *t = src;
         src = dst;
         dst = t;
