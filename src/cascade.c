@@ -524,6 +524,8 @@ static size_t units_to_check(xm_cascade_ws *w)
         w->x[2 * i] = ok ? -m : INFINITY;
         w->x[2 * i + 1] = ok ? m : INFINITY;
     }
+    if (!xm_watch_any_due(w->watch, w->x))
+        return 0;
     return xm_watch_collect(w->watch, w->x, w->check);
 }
 

@@ -97,6 +97,19 @@ void xm_watch_begin(xm_watch *w);
  * increasing order, each once; returns how many. Their entries are void afterwards. */
 size_t xm_watch_collect(xm_watch *w, const double *x, uint32_t *out);
 
+/* Whether xm_watch_collect at x could return anything: a unit queued, the path's first point,
+ * or a coordinate at or past its dimension's trigger (NaN counts as +inf). Inline: most
+ * points of a path have nothing due, and this is all they cost. */
+static inline int xm_watch_any_due(const xm_watch *w, const double *x)
+{
+    if (w->n_next > 0 || !w->centred)
+        return 1;
+    for (size_t d = 0; d < w->n_dims; d++)
+        if (!(x[d] < w->trig[d]))
+            return 1;
+    return 0;
+}
+
 /* File `unit` (just collected and checked) in dimension `dim`, due once x_dim >= key. */
 void xm_watch_file(xm_watch *w, uint32_t unit, size_t dim, double key);
 
