@@ -207,16 +207,6 @@ static void bump(xm_watch *w, uint32_t u)
         w->gen[u] = 1;
 }
 
-static void sift_up(xm_watch_entry *h, size_t k)
-{
-    xm_watch_entry x = h[k];
-    while (k > 0 && h[(k - 1) / 2].key > x.key) {
-        h[k] = h[(k - 1) / 2];
-        k = (k - 1) / 2;
-    }
-    h[k] = x;
-}
-
 static void sift_down(xm_watch_entry *h, size_t n, size_t k)
 {
     xm_watch_entry x = h[k];
@@ -250,7 +240,7 @@ static void pop_top(xm_watch_entry *h, size_t n)
         k = c;
     }
     h[k] = last;
-    sift_up(h, k);
+    xm_watch_sift_up_(h, k);
 }
 
 /* Keep the live entries of a[0 .. *n); returns the smallest key kept (+inf if none). */
@@ -286,34 +276,19 @@ static void compact(xm_watch *w)
     w->heap_limit = 2 * total > floor ? 2 * total : floor;
 }
 
-/* Append e to the list or heap h (a heap when `heap`); 0, or -1 when out of memory. */
-static inline int push(xm_watch *w, xm_watch_heap *h, xm_watch_entry e, int heap)
+/* Slow paths of xm_watch_file (watch.h: the filing itself is inline). */
+int xm_watch_grow_(xm_watch *w, xm_watch_heap *h)
 {
     if (grow((void **)&h->e, &h->cap, h->n + 1, sizeof *h->e)) {
         w->failed = 1;
         return -1;
     }
-    h->e[h->n] = e;
-    if (heap)
-        sift_up(h->e, h->n);
-    h->n++;
     return 0;
 }
 
-void xm_watch_file(xm_watch *w, uint32_t unit, size_t dim, double key)
+void xm_watch_compact_(xm_watch *w)
 {
-    if (w->heap_total >= w->heap_limit)
-        compact(w);
-    xm_watch_entry e = {key, unit, w->gen[unit]};
-    if (!(key >= w->trig[dim]))
-        w->trig[dim] = key;
-    if (key > w->far_from[dim]) {
-        if (push(w, &w->far[dim], e, 0) == 0 && key < w->far_min[dim])
-            w->far_min[dim] = key;
-    } else {
-        push(w, &w->heap[dim], e, 1);
-    }
-    w->heap_total++;
+    compact(w);
 }
 
 void xm_watch_due_next(xm_watch *w, uint32_t unit)
@@ -352,7 +327,7 @@ static size_t recentre(xm_watch *w, size_t d, double x, uint32_t *out, size_t n)
         } else if (e.key > from) {
             lo = e.key < lo ? e.key : lo;
             f->e[kept++] = e;
-        } else if (push(w, &w->heap[d], e, 1) != 0) {
+        } else if (xm_watch_push_(w, &w->heap[d], e, 1) != 0) {
             return n;   /* `failed`: the caller checks every unit from now on */
         }
     }

@@ -110,8 +110,52 @@ static inline int xm_watch_any_due(const xm_watch *w, const double *x)
     return 0;
 }
 
-/* File `unit` (just collected and checked) in dimension `dim`, due once x_dim >= key. */
-void xm_watch_file(xm_watch *w, uint32_t unit, size_t dim, double key);
+/* Slow paths of the inline functions below (not for other callers): room for one more entry
+ * in h (-1 and `failed` when out of memory); compaction of void entries. */
+int xm_watch_grow_(xm_watch *w, xm_watch_heap *h);
+void xm_watch_compact_(xm_watch *w);
+
+/* Entry k of the heap h rises to its place. */
+static inline void xm_watch_sift_up_(xm_watch_entry *h, size_t k)
+{
+    xm_watch_entry x = h[k];
+    while (k > 0 && h[(k - 1) / 2].key > x.key) {
+        h[k] = h[(k - 1) / 2];
+        k = (k - 1) / 2;
+    }
+    h[k] = x;
+}
+
+/* Append e to the list or heap h (a heap when `heap`); 0, or -1 when out of memory. */
+static inline int xm_watch_push_(xm_watch *w, xm_watch_heap *h, xm_watch_entry e, int heap)
+{
+    if (h->n >= h->cap && xm_watch_grow_(w, h) != 0)
+        return -1;
+    h->e[h->n] = e;
+    if (heap)
+        xm_watch_sift_up_(h->e, h->n);
+    h->n++;
+    return 0;
+}
+
+/* File `unit` (just collected and checked) in dimension `dim`, due once x_dim >= key: in the
+ * far list beyond the band, else in the heap. Inline: the cascade files a few entries per
+ * unit it checks. */
+static inline void xm_watch_file(xm_watch *w, uint32_t unit, size_t dim, double key)
+{
+    if (w->heap_total >= w->heap_limit)
+        xm_watch_compact_(w);
+    xm_watch_entry e = {key, unit, w->gen[unit]};
+    if (!(key >= w->trig[dim]))
+        w->trig[dim] = key;
+    if (key > w->far_from[dim]) {
+        if (xm_watch_push_(w, &w->far[dim], e, 0) == 0 && key < w->far_min[dim])
+            w->far_min[dim] = key;
+    } else {
+        xm_watch_push_(w, &w->heap[dim], e, 1);
+    }
+    w->heap_total++;
+}
 
 /* Void the unit's entries and make it due at the next point. */
 void xm_watch_due_next(xm_watch *w, uint32_t unit);
