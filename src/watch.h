@@ -164,7 +164,8 @@ void xm_watch_due_next(xm_watch *w, uint32_t unit);
  * filed or queued again (for a unit that can never be liquidatable again). */
 void xm_watch_forget(xm_watch *w, uint32_t unit);
 
-/* Sort a[0 .. n) ascending (LSD radix, 2 passes of 16 bits; tmp has room for n). */
+/* Sort a[0 .. n) ascending (insertion up to 64; else LSD radix, digits of at most 11 bits, as
+ * many passes as cost least for n and the largest value; tmp has room for n). */
 void xm_sort_u32(uint32_t *a, uint32_t *tmp, size_t n);
 
 #endif /* XM_WATCH_H */
