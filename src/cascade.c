@@ -34,6 +34,7 @@
 
 #include "xmrisk/margin.h"
 #include "xmrisk/paths.h"
+#include "tiers.h"
 #include "watch.h"
 
 /* ---- per-account accumulators ---------------------------------------------------------- */
@@ -90,6 +91,11 @@ void xm_cascade_acc_merge(xm_cascade_acc *into, const xm_cascade_acc *from)
 #define XM_GUARD_REL 1e-9
 /* Shares of the buffer are cut by this fraction so that their rounded sum stays below it. */
 #define XM_SHARE_CUT 1e-12
+/* Thresholds more than this many standard deviations of the asset's move over the horizon
+ * (at least XM_FAR_MIN of its start price) away from the mark are filed in the index's far
+ * list instead of its heap (performance only: watch.h). */
+#define XM_FAR_SIGMAS 3.0
+#define XM_FAR_MIN 0.05
 
 struct xm_cascade_ws {
     const xm_model *m;
@@ -105,6 +111,7 @@ struct xm_cascade_ws {
     double *imp, *marks, *exec, *flow, *d_imp;
     double *vol;                 /* volatility weight of the asset's buffer shares */
     double *min_ratio, *impact_at_min;  /* the path's, copied out at its end */
+    double *min_mark;            /* the mark that gave min_ratio (+inf before the first) */
     /* units: cross accounts and isolated positions, in account order */
     size_t n_units;
     uint32_t *unit_acc;
@@ -186,6 +193,22 @@ static void impact_constants(xm_cascade_ws *w)
     }
 }
 
+/* The index's band per dimension (watch.h), in price units: most thresholds lie beyond it and
+ * are never reached on a path. */
+static void far_bands(xm_cascade_ws *w)
+{
+    double years = w->m->horizon_days / 365.0;
+    for (size_t i = 0; i < w->n; i++) {
+        const xm_asset *a = &w->m->market.assets[i];
+        double f = XM_FAR_SIGMAS * w->vol[i] * sqrt(years);
+        double band = (f > XM_FAR_MIN ? f : XM_FAR_MIN) * a->price;
+        if (a->vol == 0.0 || !isfinite(band))
+            band = INFINITY;
+        xm_watch_set_band(w->watch, 2 * i, band);
+        xm_watch_set_band(w->watch, 2 * i + 1, band);
+    }
+}
+
 /* Equity of every account at marks (cross: W + sum q (m - e); isolated: sum M_j + q (m - e)). */
 static double account_equity(const xm_margin_state *s, size_t a, const double *marks)
 {
@@ -221,6 +244,7 @@ static int alloc_arrays(xm_cascade_ws *w)
     w->vol = xcalloc(n, sizeof(double), &bad);
     w->min_ratio = xcalloc(n, sizeof(double), &bad);
     w->impact_at_min = xcalloc(n, sizeof(double), &bad);
+    w->min_mark = xcalloc(n, sizeof(double), &bad);
     w->x = xcalloc(2 * n, sizeof(double), &bad);
     w->dim_w = xcalloc(2 * n, sizeof(double), &bad);
     w->dims = xcalloc(2 * n, sizeof(size_t), &bad);
@@ -252,7 +276,7 @@ void xm_cascade_ws_free(xm_cascade_ws *w)
     xm_margin_state_free(w->ms);
     xm_watch_free(w->watch);
     void *arrays[] = {w->decay, w->k_lin, w->k_sqrt, w->imp, w->marks, w->exec, w->flow,
-                      w->d_imp, w->vol, w->min_ratio, w->impact_at_min, w->x, w->dim_w,
+                      w->d_imp, w->vol, w->min_ratio, w->impact_at_min, w->min_mark, w->x, w->dim_w,
                       w->dims, w->unit_acc, w->unit_pos,
                       w->acct_unit, w->liq, w->check, w->close_qty, w->acct_liq, w->acct_adl,
                       w->acct_dirty, w->acct_first, w->liq_accts, w->adl_accts,
@@ -263,6 +287,12 @@ void xm_cascade_ws_free(xm_cascade_ws *w)
 }
 
 /* ---- fast path: thresholds -------------------------------------------------------------- */
+
+/* The smaller of two numbers neither of which is NaN (fmin is a library call here). */
+static inline double min2(double a, double b)
+{
+    return b < a ? b : a;
+}
 
 static void unit_range(const xm_cascade_ws *w, size_t u, size_t *lo, size_t *hi)
 {
@@ -286,7 +316,7 @@ static void due_next(xm_cascade_ws *w, uint32_t u, int setup)
  * non-decreasing mmr (model.md §3), so no slope on the way is larger. */
 static double short_slope(const xm_tier_table *t, double notional)
 {
-    long k = xm_tier_index(t, XM_SHORT_CAP * notional);
+    long k = xm_tier_index_inl(t, XM_SHORT_CAP * notional);
     return t->tier[k < 0 ? (long)t->n - 1 : k].mmr;
 }
 
@@ -319,7 +349,7 @@ static size_t unit_exposure(xm_cascade_ws *w, uint32_t u, double *scale)
         sc += notional + fabs(q) * b->entry[j];
         const xm_tier_table *t = &w->v->tiers[i];
         if (t->n > 0)
-            w->beyond[i] = fmin(w->beyond[i], t->tier[t->n - 1].cap_usd / fabs(q));
+            w->beyond[i] = min2(w->beyond[i], t->tier[t->n - 1].cap_usd / fabs(q));
         if (w->dim_w[d] == 0.0)
             w->dims[nd++] = d;
         w->dim_w[d] += q > 0.0 ? q * (1.0 - t->tier[0].mmr)
@@ -353,7 +383,10 @@ static void file_beyond_longs(xm_cascade_ws *w, uint32_t u, size_t nd, int setup
 }
 
 /* File unit u, checked healthy (h) at the current marks, under one price threshold per
- * (asset, side) it holds (module comment; setup: as a base entry of every path). */
+ * (asset, side) it holds (module comment; setup: as a base entry of every path). The share of
+ * pair d is b_d = B' e_d m_d v_d / T (B' the buffer after the cut, T = sum e m v), so its price
+ * distance b_d / e_d = m_d v_d (B' / T): one division per unit instead of two per pair (the
+ * rounding differs by a few ulp, far inside XM_SHARE_CUT). */
 static void watch_unit(xm_cascade_ws *w, uint32_t u, xm_health h, int setup)
 {
     if (!h.open)
@@ -374,18 +407,19 @@ static void watch_unit(xm_cascade_ws *w, uint32_t u, xm_health h, int setup)
         size_t d = w->dims[k];
         total += w->dim_w[d] * w->marks[d / 2] * w->vol[d / 2];
     }
+    double per = buffer * (1.0 - XM_SHARE_CUT) / total;
     for (size_t k = 0; k < nd; k++) {
         size_t d = w->dims[k], i = d / 2;
-        double m = w->marks[i], e = w->dim_w[d];
-        double share = buffer * (e * m * w->vol[i] / total) * (1.0 - XM_SHARE_CUT);
+        double m = w->marks[i], dist = m * w->vol[i] * per, key;
         /* long: due when m <= m0 - b/L, i.e. -m >= key; short: due when m >= key */
-        double key = d % 2 == 0 ? -(m - share / e) : fmin(m + share / e, XM_SHORT_CAP * m);
-        if (isnan(share) || isnan(key))
+        if (isnan(dist))
             key = -INFINITY;   /* no usable bound (overflow): due at the next point */
-        if (d % 2 == 1) {   /* a rising mark can also carry a notional beyond the last cap */
-            key = fmin(key, w->beyond[i]);
+        else if (d % 2 == 0)
+            key = -(m - dist);
+        else   /* a rising mark can also carry a notional beyond the last cap */
+            key = min2(min2(m + dist, XM_SHORT_CAP * m), w->beyond[i]);
+        if (d % 2 == 1)
             w->beyond[i] = INFINITY;
-        }
         file_entry(w, u, d, key, setup);
         w->dim_w[d] = 0.0;
     }
@@ -441,6 +475,8 @@ xm_cascade_ws *xm_cascade_ws_alloc(const xm_model *m, int naive, xm_error *err)
     }
     list_units(w);
     impact_constants(w);
+    if (!naive)
+        far_bands(w);
     if (file_initial(w) != 0) {
         size_t units = w->n_units;
         xm_cascade_ws_free(w);
@@ -488,6 +524,8 @@ static size_t units_to_check(xm_cascade_ws *w)
         w->x[2 * i] = ok ? -m : INFINITY;
         w->x[2 * i + 1] = ok ? m : INFINITY;
     }
+    if (!xm_watch_any_due(w->watch, w->x))
+        return 0;
     return xm_watch_collect(w->watch, w->x, w->check);
 }
 
@@ -541,15 +579,26 @@ static void reset_path(xm_cascade_ws *w, uint64_t seed, uint64_t path)
         xm_watch_begin(w->watch);
 }
 
+/* A mark at or above the one that gave the lowest ratio cannot give a lower one (rounded
+ * division is monotone), so the division is skipped there. */
 static void track_min(xm_cascade_ws *w, double *min_ratio, double *impact_at_min)
 {
     for (size_t i = 0; i < w->n; i++) {
+        if (w->marks[i] >= w->min_mark[i])
+            continue;
         double r = w->marks[i] / w->m->market.assets[i].price;
         if (r < min_ratio[i]) {
             min_ratio[i] = r;
             impact_at_min[i] = w->imp[i];
+            w->min_mark[i] = w->marks[i];
         }
     }
+}
+
+/* exp(x), skipping the call where x is 0 (no impact yet, no flow): exp(0) = 1 exactly. */
+static inline double exp_or_one(double x)
+{
+    return x == 0.0 ? 1.0 : exp(x);
 }
 
 /* Net base flow per asset of the round's orders, its impact and execution prices
@@ -571,7 +620,7 @@ static void round_orders(xm_cascade_ws *w, size_t nl)
         if (w->k_sqrt[i] > 0.0)
             d = (x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : 0.0) * w->k_sqrt[i] * sqrt(fabs(x));
         w->d_imp[i] = d;
-        w->exec[i] = w->marks[i] * exp(0.5 * d);
+        w->exec[i] = w->marks[i] * exp_or_one(0.5 * d);
     }
 }
 
@@ -636,7 +685,7 @@ static void settle_round(xm_cascade_ws *w, size_t nl, uint32_t step, xm_path_met
     }
     for (size_t i = 0; i < w->n; i++) {
         w->imp[i] += w->d_imp[i];
-        w->marks[i] *= exp(w->d_imp[i]);
+        w->marks[i] *= exp_or_one(w->d_imp[i]);
     }
     floor_marks(w);
     track_min(w, min_ratio, impact_at_min);
@@ -658,7 +707,7 @@ static void run_step(xm_cascade_ws *w, uint32_t step, xm_path_metrics *pm, doubl
     const double *s = xm_path_prices(w->path);
     for (size_t i = 0; i < w->n; i++) {
         w->imp[i] *= w->decay[i];
-        w->marks[i] = s[i] * exp(w->imp[i]);
+        w->marks[i] = s[i] * exp_or_one(w->imp[i]);
     }
     floor_marks(w);
     track_min(w, min_ratio, impact_at_min);
@@ -714,7 +763,7 @@ void xm_cascade_run_path(xm_cascade_ws *w, uint64_t seed, uint64_t path, xm_path
     xm_path_metrics local;
     memset(&local, 0, sizeof local);   /* padding too: callers compare metrics bytewise */
     for (size_t i = 0; i < w->n; i++) {
-        w->min_ratio[i] = INFINITY;
+        w->min_ratio[i] = w->min_mark[i] = INFINITY;
         w->impact_at_min[i] = 0.0;
     }
     reset_path(w, seed, path);

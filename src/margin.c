@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tiers.h"
+
 /* A position whose remaining |q| is at most this fraction of |q| before the close is flat:
  * 10 - 0.2*10 - ... leaves rounding dust that must not stay "open" (docs/margin.md). */
 #define XM_SNAP_REL 1e-12
@@ -164,7 +166,7 @@ xm_health xm_margin_health(const xm_margin_state *s, size_t account, long positi
             continue;
         size_t i = b->asset[j];
         h.equity += q * (marks[i] - b->entry[j]);
-        h.mm += xm_tier_mm(&s->venue->tiers[i], fabs(q) * marks[i], &h.beyond_tiers);
+        h.mm += xm_tier_mm_inl(&s->venue->tiers[i], fabs(q) * marks[i], &h.beyond_tiers);
         h.open = 1;
     }
     return h;

@@ -22,6 +22,7 @@ struct xm_path_ws {
     double *z, *eps;       /* scratch: independent and correlated normals */
     double *log_s, *s;     /* state: ln S and S */
     double jump_mean_step; /* lambda tau: expected jumps per step */
+    double jump_emu;       /* exp(-lambda tau), for the Poisson draw */
     double dof;
     uint64_t jumps;        /* jumps drawn on the current path */
 };
@@ -52,6 +53,7 @@ static void fill_step_constants(xm_path_ws *w, double tau)
         w->beta[i] = a->jump_beta;
     }
     w->jump_mean_step = m->jumps.enabled ? m->jumps.rate_per_year * tau : 0.0;
+    w->jump_emu = exp(-w->jump_mean_step);
 }
 
 xm_path_ws *xm_path_ws_alloc(const xm_market *m, double tau, xm_error *err)
@@ -121,11 +123,28 @@ static void correlate(xm_path_ws *w)
     }
 }
 
+/* K ~ Poisson(lambda tau): gsl_ran_poisson's own method for a mean up to 10 (GSL 2.x,
+ * randist/poisson.c: count uniforms until their product falls to exp(-mean)), the same
+ * draws and the same K, without recomputing exp(-mean) at every step; gsl_ran_poisson
+ * itself above 10. */
+static unsigned int draw_poisson(xm_path_ws *w)
+{
+    if (w->jump_mean_step > 10.0)
+        return gsl_ran_poisson(w->r, w->jump_mean_step);
+    double prod = 1.0;
+    unsigned int k = 0;
+    do {
+        prod *= gsl_rng_uniform(w->r);
+        k++;
+    } while (prod > w->jump_emu);
+    return k - 1;
+}
+
 /* The common log-jump of this step: sum of K ~ Poisson(lambda tau) jumps N(mu_J, s_J^2),
  * drawn as one normal N(K mu_J, K s_J^2). */
 static double draw_jump(xm_path_ws *w)
 {
-    unsigned int k = gsl_ran_poisson(w->r, w->jump_mean_step);
+    unsigned int k = draw_poisson(w);
     if (k == 0)
         return 0.0;
     w->jumps += k;

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tiers.h"
+
 xm_status xm_venue_init(xm_venue *v, size_t n_assets, xm_error *err)
 {
     memset(v, 0, sizeof *v);
@@ -77,21 +79,12 @@ xm_status xm_tiers_prepare(xm_tier_table *t, const char *where, xm_error *err)
 
 long xm_tier_index(const xm_tier_table *t, double notional)
 {
-    for (size_t k = 0; k < t->n; k++)
-        if (notional <= t->tier[k].cap_usd)
-            return (long)k;
-    return -1;
+    return xm_tier_index_inl(t, notional);
 }
 
 double xm_tier_mm(const xm_tier_table *t, double notional, int *beyond)
 {
-    long k = xm_tier_index(t, notional);
-    if (k < 0) {
-        k = (long)t->n - 1;
-        if (beyond != NULL)
-            *beyond = 1;
-    }
-    return notional * t->tier[k].mmr - t->tier[k].cum;
+    return xm_tier_mm_inl(t, notional, beyond);
 }
 
 const char *xm_adl_ranking_name(xm_adl_ranking r)

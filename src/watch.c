@@ -1,7 +1,10 @@
 /* watch.c — the cascade engine's index of units to check (see watch.h; docs/cascade.md).
  *
- * Per dimension: a sorted array of base entries read from a moving head, and a binary
- * min-heap of path entries (Williams 1964; Floyd's O(n) build for compaction). Each unit has a
+ * Per dimension: a sorted array of base entries read from a moving head, a binary min-heap of
+ * path entries near the coordinate (Williams 1964; Floyd's O(n) build for compaction; pops
+ * move the hole to a leaf first, Wegener 1993, since the last entry put in the hole is
+ * usually a far one), and an unsorted far list of path entries filed beyond the band, with
+ * its smallest key. Each unit has a
  * generation: collecting or queueing a unit bumps it, which voids every entry filed before
  * (base entries carry generation 0). Void entries are dropped when they reach the top of a
  * heap or the head of a base array, or all at once when the heaps grow past twice their live
@@ -32,14 +35,24 @@ xm_watch *xm_watch_alloc(size_t n_units, size_t n_dims, xm_error *err)
         w->base_off = calloc(n_dims + 1, sizeof *w->base_off);
         w->head = calloc(n_dims + 1, sizeof *w->head);
         w->heap = calloc(n_dims ? n_dims : 1, sizeof *w->heap);
+        w->far = calloc(n_dims ? n_dims : 1, sizeof *w->far);
+        w->far_min = xmalloc(n_dims, sizeof *w->far_min, &bad);
+        w->far_from = xmalloc(n_dims, sizeof *w->far_from, &bad);
+        w->band = xmalloc(n_dims, sizeof *w->band, &bad);
+        w->trig = xmalloc(n_dims, sizeof *w->trig, &bad);
         w->gen = calloc(n_units ? n_units : 1, sizeof *w->gen);
         w->queued = calloc(n_units ? n_units : 1, 1);
-        bad |= !w->base_off || !w->head || !w->heap || !w->gen || !w->queued;
+        bad |= !w->base_off || !w->head || !w->heap || !w->far || !w->gen || !w->queued;
         w->base_due = xmalloc(n_units, sizeof *w->base_due, &bad);
         w->touched = xmalloc(n_units, sizeof *w->touched, &bad);
         w->next = xmalloc(n_units, sizeof *w->next, &bad);
         w->scratch = xmalloc(n_units, sizeof *w->scratch, &bad);
         w->heap_limit = 2 * n_units + XM_WATCH_HEAP_MIN;
+        for (size_t d = 0; !bad && d < n_dims; d++) {
+            w->band[d] = INFINITY;
+            w->far_min[d] = w->far_from[d] = INFINITY;
+            w->trig[d] = -INFINITY;
+        }
     }
     if (bad) {
         xm_watch_free(w);
@@ -53,11 +66,15 @@ void xm_watch_free(xm_watch *w)
 {
     if (w == NULL)
         return;
-    if (w->heap != NULL)
-        for (size_t d = 0; d < w->n_dims; d++)
+    for (size_t d = 0; d < w->n_dims; d++) {
+        if (w->heap != NULL)
             free(w->heap[d].e);
-    void *arrays[] = {w->base, w->base_off, w->head, w->base_due, w->heap, w->gen, w->queued,
-                      w->touched, w->next, w->scratch};
+        if (w->far != NULL)
+            free(w->far[d].e);
+    }
+    void *arrays[] = {w->base, w->base_off, w->head, w->base_due, w->heap, w->far, w->far_min,
+                      w->far_from, w->band, w->trig, w->gen, w->queued, w->touched, w->next,
+                      w->scratch};
     for (size_t k = 0; k < sizeof arrays / sizeof arrays[0]; k++)
         free(arrays[k]);
     free(w);
@@ -137,10 +154,26 @@ int xm_watch_base_seal(xm_watch *w)
 
 /* ---- per path --------------------------------------------------------------------------- */
 
+/* The smallest key of dimension d's base entries left, heap and far list (+inf if none). */
+static double next_key(const xm_watch *w, size_t d)
+{
+    double t = w->far_min[d];
+    if (w->head[d] < w->base_off[d + 1] && w->base[w->head[d]].key < t)
+        t = w->base[w->head[d]].key;
+    if (w->heap[d].n > 0 && w->heap[d].e[0].key < t)
+        t = w->heap[d].e[0].key;
+    return t;
+}
+
 /* queued[u]: 0 not in `next`; XM_QUEUED in it and due; XM_FORGOTTEN in it but not due (the
  * list keeps each unit at most once, so it never outgrows n_units). */
 #define XM_QUEUED 1
 #define XM_FORGOTTEN 2
+
+void xm_watch_set_band(xm_watch *w, size_t dim, double band)
+{
+    w->band[dim] = band;
+}
 
 void xm_watch_begin(xm_watch *w)
 {
@@ -149,10 +182,15 @@ void xm_watch_begin(xm_watch *w)
     for (size_t k = 0; k < w->n_next; k++)
         w->queued[w->next[k]] = 0;
     w->n_touched = w->n_next = 0;
-    for (size_t d = 0; d < w->n_dims; d++)
-        w->heap[d].n = 0;
-    w->heap_total = 0;
+    for (size_t d = 0; d < w->n_dims; d++) {
+        w->heap[d].n = w->far[d].n = 0;
+        w->far_min[d] = INFINITY;
+    }
+    w->centred = 0;
     memcpy(w->head, w->base_off, (w->n_dims + 1) * sizeof *w->head);
+    for (size_t d = 0; d < w->n_dims; d++)
+        w->trig[d] = next_key(w, d);
+    w->heap_total = 0;
     for (size_t k = 0; k < w->n_base_due; k++) {
         w->queued[w->base_due[k]] = XM_QUEUED;
         w->next[w->n_next++] = w->base_due[k];
@@ -167,16 +205,6 @@ static void bump(xm_watch *w, uint32_t u)
         w->touched[w->n_touched++] = u;
     if (++w->gen[u] == 0)
         w->gen[u] = 1;
-}
-
-static void sift_up(xm_watch_entry *h, size_t k)
-{
-    xm_watch_entry x = h[k];
-    while (k > 0 && h[(k - 1) / 2].key > x.key) {
-        h[k] = h[(k - 1) / 2];
-        k = (k - 1) / 2;
-    }
-    h[k] = x;
 }
 
 static void sift_down(xm_watch_entry *h, size_t n, size_t k)
@@ -196,39 +224,71 @@ static void sift_down(xm_watch_entry *h, size_t n, size_t k)
     h[k] = x;
 }
 
-/* Drop every void entry from every heap and rebuild them (Floyd); re-arm the threshold at
+/* Remove the top of the heap h[0 .. n) (n > 0): the hole goes down to a leaf along the
+ * smaller children (one comparison per level), then the last entry fills it and rises. */
+static void pop_top(xm_watch_entry *h, size_t n)
+{
+    xm_watch_entry last = h[--n];
+    size_t k = 0;
+    for (;;) {
+        size_t c = 2 * k + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && h[c + 1].key < h[c].key)
+            c++;
+        h[k] = h[c];
+        k = c;
+    }
+    h[k] = last;
+    xm_watch_sift_up_(h, k);
+}
+
+/* Keep the live entries of a[0 .. *n); returns the smallest key kept (+inf if none). */
+static double keep_live(const xm_watch *w, xm_watch_entry *a, size_t *n)
+{
+    size_t m = 0;
+    double lo = INFINITY;
+    for (size_t k = 0; k < *n; k++)
+        if (a[k].gen == w->gen[a[k].unit]) {
+            lo = a[k].key < lo ? a[k].key : lo;
+            a[m++] = a[k];
+        }
+    *n = m;
+    return lo;
+}
+
+/* Drop every void entry from every heap and far list and rebuild the heaps (Floyd); re-arm the threshold at
  * twice what is left, so compaction costs O(1) amortized per filed entry. */
 static void compact(xm_watch *w)
 {
     size_t total = 0;
     for (size_t d = 0; d < w->n_dims; d++) {
-        xm_watch_heap *h = &w->heap[d];
-        size_t n = 0;
-        for (size_t k = 0; k < h->n; k++)
-            if (h->e[k].gen == w->gen[h->e[k].unit])
-                h->e[n++] = h->e[k];
-        h->n = n;
-        for (size_t k = n / 2; k-- > 0;)
-            sift_down(h->e, n, k);
-        total += n;
+        xm_watch_heap *h = &w->heap[d], *f = &w->far[d];
+        keep_live(w, h->e, &h->n);
+        for (size_t k = h->n / 2; k-- > 0;)
+            sift_down(h->e, h->n, k);
+        w->far_min[d] = keep_live(w, f->e, &f->n);
+        w->trig[d] = next_key(w, d);
+        total += h->n + f->n;
     }
     w->heap_total = total;
     size_t floor = 2 * w->n_units + XM_WATCH_HEAP_MIN;
     w->heap_limit = 2 * total > floor ? 2 * total : floor;
 }
 
-void xm_watch_file(xm_watch *w, uint32_t unit, size_t dim, double key)
+/* Slow paths of xm_watch_file (watch.h: the filing itself is inline). */
+int xm_watch_grow_(xm_watch *w, xm_watch_heap *h)
 {
-    if (w->heap_total >= w->heap_limit)
-        compact(w);
-    xm_watch_heap *h = &w->heap[dim];
     if (grow((void **)&h->e, &h->cap, h->n + 1, sizeof *h->e)) {
         w->failed = 1;
-        return;
+        return -1;
     }
-    h->e[h->n] = (xm_watch_entry){key, unit, w->gen[unit]};
-    sift_up(h->e, h->n++);
-    w->heap_total++;
+    return 0;
+}
+
+void xm_watch_compact_(xm_watch *w)
+{
+    compact(w);
 }
 
 void xm_watch_due_next(xm_watch *w, uint32_t unit)
@@ -248,6 +308,35 @@ void xm_watch_forget(xm_watch *w, uint32_t unit)
         w->queued[unit] = XM_FORGOTTEN;
 }
 
+/* The coordinate x of dimension d reached its far list: the live entries with key <= x are
+ * due (bumped, appended to out), those within the band of x go to the heap, the rest stay;
+ * void ones are dropped. */
+static size_t recentre(xm_watch *w, size_t d, double x, uint32_t *out, size_t n)
+{
+    xm_watch_heap *f = &w->far[d];
+    double from = x + w->band[d], lo = INFINITY;
+    size_t kept = 0;
+    for (size_t k = 0; k < f->n; k++) {
+        xm_watch_entry e = f->e[k];
+        if (e.gen != w->gen[e.unit]) {
+            w->heap_total--;
+        } else if (e.key <= x) {
+            bump(w, e.unit);
+            out[n++] = e.unit;
+            w->heap_total--;
+        } else if (e.key > from) {
+            lo = e.key < lo ? e.key : lo;
+            f->e[kept++] = e;
+        } else if (xm_watch_push_(w, &w->heap[d], e, 1) != 0) {
+            return n;   /* `failed`: the caller checks every unit from now on */
+        }
+    }
+    f->n = kept;
+    w->far_min[d] = lo;
+    w->far_from[d] = from;
+    return n;
+}
+
 /* Pop dimension d's entries with key <= x; the live ones are bumped and appended to out. */
 static size_t collect_dim(xm_watch *w, size_t d, double x, uint32_t *out, size_t n)
 {
@@ -262,14 +351,16 @@ static size_t collect_dim(xm_watch *w, size_t d, double x, uint32_t *out, size_t
     xm_watch_heap *h = &w->heap[d];
     while (h->n > 0 && h->e[0].key <= x) {
         xm_watch_entry e = h->e[0];
-        h->e[0] = h->e[--h->n];
-        sift_down(h->e, h->n, 0);
+        pop_top(h->e, h->n--);
         w->heap_total--;
         if (e.gen == w->gen[e.unit]) {
             bump(w, e.unit);
             out[n++] = e.unit;
         }
     }
+    if (x >= w->far_min[d])
+        n = recentre(w, d, x, out, n);
+    w->trig[d] = next_key(w, d);
     return n;
 }
 
@@ -286,8 +377,14 @@ size_t xm_watch_collect(xm_watch *w, const double *x, uint32_t *out)
         }
     }
     w->n_next = 0;
-    for (size_t d = 0; d < w->n_dims; d++)
-        n = collect_dim(w, d, isnan(x[d]) ? INFINITY : x[d], out, n);
+    for (size_t d = 0; d < w->n_dims; d++) {
+        double xd = isnan(x[d]) ? INFINITY : x[d];
+        if (!w->centred)
+            w->far_from[d] = xd + w->band[d];
+        if (xd >= w->trig[d])
+            n = collect_dim(w, d, xd, out, n);
+    }
+    w->centred = 1;
     xm_sort_u32(out, w->scratch, n);
     return n;
 }
@@ -305,22 +402,28 @@ static void insertion_u32(uint32_t *a, size_t n)
     }
 }
 
-/* One stable counting pass on bits [shift, shift + 11) from src to dst. */
-static void radix_pass(const uint32_t *src, uint32_t *dst, size_t n, unsigned shift)
+/* One stable counting pass on bits [shift, shift + bits) from src to dst (bits <= 11). */
+static void radix_pass(const uint32_t *src, uint32_t *dst, size_t n, unsigned shift,
+                       unsigned bits)
 {
-    size_t count[2048] = {0};
+    size_t count[2048];
+    uint32_t mask = (1u << bits) - 1u;
+    memset(count, 0, ((size_t)1 << bits) * sizeof *count);
     for (size_t k = 0; k < n; k++)
-        count[(src[k] >> shift) & 2047u]++;
+        count[(src[k] >> shift) & mask]++;
     size_t sum = 0;
-    for (size_t b = 0; b < 2048; b++) {
+    for (size_t b = 0; b <= mask; b++) {
         size_t c = count[b];
         count[b] = sum;
         sum += c;
     }
     for (size_t k = 0; k < n; k++)
-        dst[count[(src[k] >> shift) & 2047u]++] = src[k];
+        dst[count[(src[k] >> shift) & mask]++] = src[k];
 }
 
+/* Digits of at most 11 bits; as many passes as minimize the work, about passes x (2^digit
+ * buckets + 2n): a few hundred units sort in two passes of 7 bits instead of clearing and
+ * scanning 2048 buckets twice. */
 void xm_sort_u32(uint32_t *a, uint32_t *tmp, size_t n)
 {
     if (n <= 64) {
@@ -330,11 +433,24 @@ void xm_sort_u32(uint32_t *a, uint32_t *tmp, size_t n)
     uint32_t top = 0;
     for (size_t k = 0; k < n; k++)
         top |= a[k];
-    /* 11-bit digits: as many passes as the largest value needs; an odd count ends in tmp */
-    unsigned passes = top < (1u << 11) ? 1 : top < (1u << 22) ? 2 : 3;
+    unsigned width = 1;
+    while (width < 32 && (top >> width) != 0)
+        width++;
+    unsigned passes = (width + 10) / 11, best_cost_passes = passes;
+    double best = INFINITY;
+    for (unsigned p = passes; p <= passes + 3 && p <= width; p++) {
+        unsigned digit = (width + p - 1) / p;
+        double cost = p * ((double)((size_t)1 << digit) + 2.0 * (double)n);
+        if (cost < best) {
+            best = cost;
+            best_cost_passes = p;
+        }
+    }
+    passes = best_cost_passes;
+    unsigned digit = (width + passes - 1) / passes;
     uint32_t *src = a, *dst = tmp;
     for (unsigned p = 0; p < passes; p++) {
-        radix_pass(src, dst, n, 11 * p);
+        radix_pass(src, dst, n, digit * p, digit);
         uint32_t *t = src;
         src = dst;
         dst = t;

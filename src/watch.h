@@ -13,7 +13,11 @@
  *  - base entries (xm_watch_base_add, then xm_watch_base_seal): the filing at the start of
  *    every path, path-independent, kept sorted per dimension; a new path only resets a read
  *    head per dimension. xm_watch_base_due() lists units due at a path's first point;
- *  - path entries (xm_watch_file): a binary min-heap per dimension, cleared per path.
+ *  - path entries (xm_watch_file): a binary min-heap per dimension, cleared per path, and
+ *    per dimension an unsorted far list for keys more than the dimension's band
+ *    (xm_watch_set_band) beyond the coordinate: most thresholds are never reached on a path,
+ *    and keeping them out of the heap keeps it small. The far list is looked at only when
+ *    the coordinate reaches its smallest key, and is then re-centred on the coordinate.
  * So starting a path costs O(dimensions + units touched on the previous path), never
  * O(units): memory grows with units (about 21 bytes per unit plus 16 per entry), not with
  * paths.
@@ -51,7 +55,15 @@ typedef struct {
     int sealed;
     /* path state */
     xm_watch_heap *heap;          /* n_dims heaps */
-    size_t heap_total, heap_limit;  /* entries in all heaps; compaction threshold */
+    xm_watch_heap *far;           /* n_dims far lists (unsorted) */
+    double *far_min;              /* per dimension: smallest key in its far list, or +inf */
+    double *far_from;             /* per dimension: keys above this go to the far list */
+    double *band;                 /* per dimension: far_from = coordinate + band (+inf: none) */
+    int centred;                  /* far_from set on this path (at its first point) */
+    double *trig;                 /* per dimension: at most the smallest key of its base
+                                   * entries left, heap and far list (a point with x_d below
+                                   * it has nothing due in dimension d) */
+    size_t heap_total, heap_limit;  /* entries in all heaps and far lists; compaction threshold */
     uint32_t *gen;                /* per unit; 0 = as at the path's start */
     uint8_t *queued;              /* per unit: in `next`, due (1) or forgotten (2) */
     uint32_t *touched;            /* units with gen != 0 */
@@ -72,6 +84,11 @@ void xm_watch_base_due(xm_watch *w, uint32_t unit);
 /* Sort the base entries; 0, or -1 when out of memory (then `failed` is set). */
 int xm_watch_base_seal(xm_watch *w);
 
+/* Performance only (results never depend on it): at a path's first point and whenever dimension
+ * dim's coordinate reaches its far list, entries filed with a key more than `band` above the
+ * coordinate go to the far list instead of the heap. Default +inf (every entry in the heap). */
+void xm_watch_set_band(xm_watch *w, size_t dim, double band);
+
 /* A new path: every unit back to its base filing. */
 void xm_watch_begin(xm_watch *w);
 
@@ -80,8 +97,65 @@ void xm_watch_begin(xm_watch *w);
  * increasing order, each once; returns how many. Their entries are void afterwards. */
 size_t xm_watch_collect(xm_watch *w, const double *x, uint32_t *out);
 
-/* File `unit` (just collected and checked) in dimension `dim`, due once x_dim >= key. */
-void xm_watch_file(xm_watch *w, uint32_t unit, size_t dim, double key);
+/* Whether xm_watch_collect at x could return anything: a unit queued, the path's first point,
+ * or a coordinate at or past its dimension's trigger (NaN counts as +inf). Inline: most
+ * points of a path have nothing due, and this is all they cost. */
+static inline int xm_watch_any_due(const xm_watch *w, const double *x)
+{
+    if (w->n_next > 0 || !w->centred)
+        return 1;
+    for (size_t d = 0; d < w->n_dims; d++)
+        if (!(x[d] < w->trig[d]))
+            return 1;
+    return 0;
+}
+
+/* Slow paths of the inline functions below (not for other callers): room for one more entry
+ * in h (-1 and `failed` when out of memory); compaction of void entries. */
+int xm_watch_grow_(xm_watch *w, xm_watch_heap *h);
+void xm_watch_compact_(xm_watch *w);
+
+/* Entry k of the heap h rises to its place. */
+static inline void xm_watch_sift_up_(xm_watch_entry *h, size_t k)
+{
+    xm_watch_entry x = h[k];
+    while (k > 0 && h[(k - 1) / 2].key > x.key) {
+        h[k] = h[(k - 1) / 2];
+        k = (k - 1) / 2;
+    }
+    h[k] = x;
+}
+
+/* Append e to the list or heap h (a heap when `heap`); 0, or -1 when out of memory. */
+static inline int xm_watch_push_(xm_watch *w, xm_watch_heap *h, xm_watch_entry e, int heap)
+{
+    if (h->n >= h->cap && xm_watch_grow_(w, h) != 0)
+        return -1;
+    h->e[h->n] = e;
+    if (heap)
+        xm_watch_sift_up_(h->e, h->n);
+    h->n++;
+    return 0;
+}
+
+/* File `unit` (just collected and checked) in dimension `dim`, due once x_dim >= key: in the
+ * far list beyond the band, else in the heap. Inline: the cascade files a few entries per
+ * unit it checks. */
+static inline void xm_watch_file(xm_watch *w, uint32_t unit, size_t dim, double key)
+{
+    if (w->heap_total >= w->heap_limit)
+        xm_watch_compact_(w);
+    xm_watch_entry e = {key, unit, w->gen[unit]};
+    if (!(key >= w->trig[dim]))
+        w->trig[dim] = key;
+    if (key > w->far_from[dim]) {
+        if (xm_watch_push_(w, &w->far[dim], e, 0) == 0 && key < w->far_min[dim])
+            w->far_min[dim] = key;
+    } else {
+        xm_watch_push_(w, &w->heap[dim], e, 1);
+    }
+    w->heap_total++;
+}
 
 /* Void the unit's entries and make it due at the next point. */
 void xm_watch_due_next(xm_watch *w, uint32_t unit);
@@ -90,7 +164,8 @@ void xm_watch_due_next(xm_watch *w, uint32_t unit);
  * filed or queued again (for a unit that can never be liquidatable again). */
 void xm_watch_forget(xm_watch *w, uint32_t unit);
 
-/* Sort a[0 .. n) ascending (LSD radix, 2 passes of 16 bits; tmp has room for n). */
+/* Sort a[0 .. n) ascending (insertion up to 64; else LSD radix, digits of at most 11 bits, as
+ * many passes as cost least for n and the largest value; tmp has room for n). */
 void xm_sort_u32(uint32_t *a, uint32_t *tmp, size_t n);
 
 #endif /* XM_WATCH_H */

@@ -750,13 +750,16 @@ static size_t model_collect(watch_model *wm, const double *x, uint32_t *out)
 /* watch.h: random base filings, then paths of random points; at every point the index
  * returns exactly the model's due units, in order, whatever was filed, queued, forgotten or
  * voided before; far-away keys pile up void entries, and compactions (forced every 10 points)
- * drop them without losing a live one. */
+ * drop them without losing a live one; keys beyond a dimension's band go to its far list and
+ * come back when the coordinate reaches them. */
 static void test_watch_matches_brute_force(void **state)
 {
     (void)state;
     xm_error err;
     xm_watch *w = xm_watch_alloc(W_UNITS, W_DIMS, &err);
     assert_non_null(w);
+    for (size_t d = 0; d + 1 < W_DIMS; d++)   /* far lists: narrow and wide bands, one without */
+        xm_watch_set_band(w, d, d % 2 ? 0.02 : 0.2);
     watch_model base, wm;
     memset(&base, 0, sizeof base);
     for (uint32_t u = 0; u < W_UNITS; u++) {
