@@ -71,33 +71,14 @@ xm_summary *xm_summary_compute(const xm_model *model, const xm_sim_result *r, xm
 
 /* ---- summary.json ---- */
 
-
-/* Doubles round-trip exactly with 17 significant digits; anything non-finite (never expected:
- * the model's bounds keep it out, docs/model.md §7) is JSON null / an empty CSV field. */
-static void jnum(FILE *fp, double x)
-{
-    if (isfinite(x))
-        fprintf(fp, "%.17g", x);
-    else
-        fputs("null", fp);
-}
-
-static void cnum(FILE *fp, double x)
-{
-    if (isfinite(x))
-        fprintf(fp, ",%.17g", x);
-    else
-        fputc(',', fp);
-}
-
 static void json_moments(FILE *fp, const xm_moments *m)
 {
     fputs("\"mean\": ", fp);
-    jnum(fp, m->mean);
+    xm_json_num(fp, m->mean);
     fputs(", \"stderr\": ", fp);
-    jnum(fp, m->stderr_);
+    xm_json_num(fp, m->stderr_);
     fputs(", \"sd\": ", fp);
-    jnum(fp, m->sd);
+    xm_json_num(fp, m->sd);
 }
 
 static void json_quantiles(FILE *fp, const double *levels, const double *q, int k)
@@ -105,7 +86,7 @@ static void json_quantiles(FILE *fp, const double *levels, const double *q, int 
     fputs("\"q\": {", fp);
     for (int j = 0; j < k; j++) {
         fprintf(fp, "%s\"%g\": ", j ? ", " : "", 100.0 * levels[j]);
-        jnum(fp, q[j]);
+        xm_json_num(fp, q[j]);
     }
     fputc('}', fp);
 }
@@ -124,11 +105,11 @@ static void json_asset(FILE *fp, const xm_asset *a, const xm_asset_summary *s, i
     fputs(", ", fp);
     json_quantiles(fp, xm_drop_quantile_levels, s->drop_q, XM_DROP_QUANTILES);
     fputs("},\n       \"drop_10pct\": {\"p\": ", fp);
-    jnum(fp, s->drop_event_p);
+    xm_json_num(fp, s->drop_event_p);
     fputs(", \"ci95\": [", fp);
-    jnum(fp, s->drop_event_lo);
+    xm_json_num(fp, s->drop_event_lo);
     fputs(", ", fp);
-    jnum(fp, s->drop_event_hi);
+    xm_json_num(fp, s->drop_event_hi);
     fprintf(fp, "]}}%s\n", last ? "" : ",");
 }
 
@@ -165,8 +146,8 @@ static void write_paths_csv(FILE *fp, const xm_model *m, const xm_sim_result *r)
     for (uint64_t p = 0; p < r->paths_done; p++) {
         fprintf(fp, "%llu,%llu", (unsigned long long)p, (unsigned long long)r->jumps[p]);
         for (size_t i = 0; i < n; i++) {
-            cnum(fp, r->log_return[p * n + i]);
-            cnum(fp, r->min_ratio[p * n + i]);
+            xm_csv_num(fp, r->log_return[p * n + i]);
+            xm_csv_num(fp, r->min_ratio[p * n + i]);
         }
         fputc('\n', fp);
     }

@@ -248,25 +248,6 @@ static const char *account_id(const xm_model *m, size_t a, char *buf, size_t len
 
 /* ---- writers ---- */
 
-
-/* A JSON number; null for anything non-finite (never expected). */
-static void jnum(FILE *fp, double x)
-{
-    if (isfinite(x))
-        fprintf(fp, "%.17g", x);
-    else
-        fputs("null", fp);
-}
-
-/* A CSV field after a comma; empty for anything non-finite. */
-static void cnum(FILE *fp, double x)
-{
-    if (isfinite(x))
-        fprintf(fp, ",%.17g", x);
-    else
-        fputc(',', fp);
-}
-
 /* CSV: quote a field when it holds a comma, quote or line break (RFC 4180). */
 static void csv_string(FILE *fp, const char *s)
 {
@@ -286,15 +267,15 @@ static void csv_string(FILE *fp, const char *s)
 static void json_dist(FILE *fp, const dist *d, const char *const *keys)
 {
     fputs("{\"mean\": ", fp);
-    jnum(fp, d->m.mean);
+    xm_json_num(fp, d->m.mean);
     fputs(", \"stderr\": ", fp);
-    jnum(fp, d->m.stderr_);
+    xm_json_num(fp, d->m.stderr_);
     fputs(", \"sd\": ", fp);
-    jnum(fp, d->m.sd);
+    xm_json_num(fp, d->m.sd);
     fputs(", \"q\": {", fp);
     for (int j = 0; j < NQ; j++) {
         fprintf(fp, "%s\"%s\": ", j ? ", " : "", keys[j]);
-        jnum(fp, d->q[j]);
+        xm_json_num(fp, d->q[j]);
     }
     fputs("}}", fp);
 }
@@ -302,9 +283,9 @@ static void json_dist(FILE *fp, const dist *d, const char *const *keys)
 static void json_mean_se(FILE *fp, const xm_moments *m)
 {
     fputs("{\"mean\": ", fp);
-    jnum(fp, m->mean);
+    xm_json_num(fp, m->mean);
     fputs(", \"stderr\": ", fp);
-    jnum(fp, m->stderr_);
+    xm_json_num(fp, m->stderr_);
 }
 
 /* Bin k of the cascade histogram spans [10^(k/d), 10^((k+1)/d)) USD (xmrisk/cascade.h). */
@@ -329,11 +310,11 @@ static void json_cascades(FILE *fp, const xm_cascade_acc *acc)
     uint64_t above = total; /* cascades in bins >= k */
     for (int k = first; first >= 0 && k <= last; k++) {
         fprintf(fp, "%s\n    {\"lo_usd\": ", k == first ? "" : ",");
-        jnum(fp, bin_edge(k));
+        xm_json_num(fp, bin_edge(k));
         fputs(", \"hi_usd\": ", fp);
-        jnum(fp, bin_edge(k + 1));
+        xm_json_num(fp, bin_edge(k + 1));
         fprintf(fp, ", \"count\": %llu, \"ccdf\": ", (unsigned long long)acc->cascade_hist[k]);
-        jnum(fp, total ? (double)above / (double)total : 0.0);
+        xm_json_num(fp, total ? (double)above / (double)total : 0.0);
         fputc('}', fp);
         above -= acc->cascade_hist[k];
     }
@@ -398,9 +379,9 @@ static void json_histogram(FILE *fp, const char *name, const xm_bincol *c)
         xm_bins_edges(first, &lo, &h2);
         xm_bins_edges(last, &l2, &hi);
         fputs(any ? ", [" : "[", fp);
-        jnum(fp, lo);
+        xm_json_num(fp, lo);
         fputs(", ", fp);
-        jnum(fp, hi);
+        xm_json_num(fp, hi);
         fprintf(fp, ", %llu]", (unsigned long long)count);
         any = 1;
         b = last + 1;
@@ -448,23 +429,23 @@ static void write_summary_head(FILE *fp, const xm_model *m, const xm_run_result 
                 "\"horizon_days\": ",
             (unsigned long long)r->seed, (unsigned long long)r->paths_done,
             (unsigned long long)r->paths, m->steps);
-    jnum(fp, m->horizon_days);
+    xm_json_num(fp, m->horizon_days);
     fprintf(fp, ",\n  \"threads\": %d, \"elapsed_s\": ", r->threads);
-    jnum(fp, r->elapsed_s);
+    xm_json_num(fp, r->elapsed_s);
     fputs(", \"paths_per_s\": ", fp);
-    jnum(fp, r->elapsed_s > 0 ? (double)r->paths_done / r->elapsed_s : 0.0);
+    xm_json_num(fp, r->elapsed_s > 0 ? (double)r->paths_done / r->elapsed_s : 0.0);
     fputs(",\n  \"insurance_fund_usd\": ", fp);
-    jnum(fp, m->venue.insurance_fund_usd);
+    xm_json_num(fp, m->venue.insurance_fund_usd);
     fputs(",\n", fp);
     json_statistics(fp, r);
     fputs("  \"events\": {", fp);
     for (int e = 0; e < E_COUNT; e++) {
         fprintf(fp, "%s\n    \"%s\": {\"p\": ", e ? "," : "", event_name[e]);
-        jnum(fp, s->ev[e].p);
+        xm_json_num(fp, s->ev[e].p);
         fputs(", \"ci95\": [", fp);
-        jnum(fp, s->ev[e].lo);
+        xm_json_num(fp, s->ev[e].lo);
         fputs(", ", fp);
-        jnum(fp, s->ev[e].hi);
+        xm_json_num(fp, s->ev[e].hi);
         fprintf(fp, "], \"count\": %llu}", (unsigned long long)s->ev[e].count);
     }
     fputs("\n  },\n  \"metrics\": {", fp);
@@ -519,29 +500,29 @@ static void write_accounts(FILE *js, FILE *csv, const xm_model *m, const xm_run_
         fputs(a ? ",\n    {\"id\": " : "\n    {\"id\": ", js);
         xm_json_string(js, id);
         fputs(", \"p_liq\": ", js);
-        jnum(js, row.p);
+        xm_json_num(js, row.p);
         fputs(", \"ci95\": [", js);
-        jnum(js, row.lo);
+        xm_json_num(js, row.lo);
         fputs(", ", js);
-        jnum(js, row.hi);
+        xm_json_num(js, row.hi);
         fputs("], \"mean_first_step\": ", js);
         if (row.liq_paths > 0)
-            jnum(js, row.mean_first_step);
+            xm_json_num(js, row.mean_first_step);
         else
             fputs("null", js);
         fputs(", \"expected_loss_usd\": ", js);
-        jnum(js, row.expected_loss);
+        xm_json_num(js, row.expected_loss);
         fputc('}', js);
 
         csv_string(csv, id);
-        cnum(csv, row.p);
-        cnum(csv, row.lo);
-        cnum(csv, row.hi);
+        xm_csv_num(csv, row.p);
+        xm_csv_num(csv, row.lo);
+        xm_csv_num(csv, row.hi);
         if (row.liq_paths > 0)
-            cnum(csv, row.mean_first_step);
+            xm_csv_num(csv, row.mean_first_step);
         else
             fputc(',', csv);
-        cnum(csv, row.expected_loss);
+        xm_csv_num(csv, row.expected_loss);
         fprintf(csv, ",%llu\n", (unsigned long long)row.liq_paths);
     }
     fputs(acc->n_accounts ? "\n  ]\n}\n" : "]\n}\n", js);
@@ -565,20 +546,20 @@ static void write_paths_csv(FILE *fp, const xm_model *m, const xm_run_result *r)
         fprintf(fp, "%llu,%llu,%llu", (unsigned long long)(r->first_path + p),
                 (unsigned long long)pm->liq_events,
                 (unsigned long long)pm->accounts_liquidated);
-        cnum(fp, pm->liquidated_notional);
-        cnum(fp, pm->largest_cascade_usd);
+        xm_csv_num(fp, pm->liquidated_notional);
+        xm_csv_num(fp, pm->largest_cascade_usd);
         fprintf(fp, ",%u,%u", (unsigned)pm->cascade_rounds_max, (unsigned)pm->max_rounds_hits);
-        cnum(fp, pm->bad_debt_usd);
-        cnum(fp, pm->fund_paid_usd);
-        cnum(fp, pm->fund_min_usd);
-        cnum(fp, pm->adl_notional_usd);
+        xm_csv_num(fp, pm->bad_debt_usd);
+        xm_csv_num(fp, pm->fund_paid_usd);
+        xm_csv_num(fp, pm->fund_min_usd);
+        xm_csv_num(fp, pm->adl_notional_usd);
         fprintf(fp, ",%llu", (unsigned long long)pm->adl_accounts);
-        cnum(fp, pm->socialized_usd);
+        xm_csv_num(fp, pm->socialized_usd);
         fprintf(fp, ",%u,%u,%u", (unsigned)pm->first_liq_step,
                 (unsigned)pm->price_floor_hits, (unsigned)pm->beyond_tier_events);
         for (size_t i = 0; i < na; i++) {
-            cnum(fp, r->min_ratio[p * na + i]);
-            cnum(fp, r->impact_at_min[p * na + i]);
+            xm_csv_num(fp, r->min_ratio[p * na + i]);
+            xm_csv_num(fp, r->impact_at_min[p * na + i]);
         }
         fputc('\n', fp);
     }
