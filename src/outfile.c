@@ -91,6 +91,32 @@ xm_status xm_outfile_commit(xm_outfile *o, xm_error *err)
     return XM_OK;
 }
 
+/* Flush and fsync a file written aside, so that its commit can only fail at close/rename. */
+static xm_status flush_aside(xm_outfile *o, xm_error *err)
+{
+    errno = 0;
+    if (o->fp != NULL && fflush(o->fp) == 0 && !ferror(o->fp) && fsync(fileno(o->fp)) == 0)
+        return XM_OK;
+    return xm_error_set(err, XM_EIO, "%s: write failed: %s", o->final_path,
+                        strerror(errno ? errno : EIO));
+}
+
+xm_status xm_outfile_publish(xm_outfile *f, size_t n, xm_error *err)
+{
+    xm_status st = XM_OK;
+    for (size_t i = 0; i < n && st == XM_OK; i++)
+        st = flush_aside(&f[i], err);
+    for (size_t i = 0; i < n && st == XM_OK; i++) {
+        st = xm_outfile_commit(&f[i], err);
+        if (st != XM_OK)
+            for (size_t j = 0; j < i; j++)
+                unlink(f[j].final_path);
+    }
+    for (size_t i = 0; i < n; i++)
+        xm_outfile_abort(&f[i]);
+    return st;
+}
+
 void xm_outfile_abort(xm_outfile *o)
 {
     if (o->fp != NULL) {

@@ -153,47 +153,27 @@ static void write_paths_csv(FILE *fp, const xm_model *m, const xm_sim_result *r)
     }
 }
 
-/* Flush and fsync a file written aside, so that its commit can only fail at close/rename
- * (the same as src/run_report.c). */
-static xm_status flush_aside(xm_outfile *o, xm_error *err)
-{
-    errno = 0;
-    if (fflush(o->fp) == 0 && !ferror(o->fp) && fsync(fileno(o->fp)) == 0)
-        return XM_OK;
-    return xm_error_set(err, XM_EIO, "%s: write failed: %s", o->final_path,
-                        strerror(errno ? errno : EIO));
-}
-
 xm_status xm_report_write(const char *dir, const xm_model *model, const xm_sim_result *r,
                           const xm_summary *s, xm_error *err)
 {
     xm_status st = xm_mkdir_p(dir, err);
     if (st != XM_OK)
         return st;
-    xm_outfile summary, paths;
-    st = xm_outfile_open(&summary, dir, "summary.json", err);
-    if (st != XM_OK)
-        return st;
-    st = xm_outfile_open(&paths, dir, "paths.csv", err);
+    xm_outfile f[2];  /* summary.json, paths.csv */
+    memset(f, 0, sizeof f);
+    st = xm_outfile_open(&f[0], dir, "summary.json", err);
+    if (st == XM_OK)
+        st = xm_outfile_open(&f[1], dir, "paths.csv", err);
     if (st != XM_OK) {
-        xm_outfile_abort(&summary);
+        xm_outfile_abort(&f[0]);
         return st;
     }
-    write_summary_json(summary.fp, model, r, s);
-    write_paths_csv(paths.fp, model, r);
+    write_summary_json(f[0].fp, model, r, s);
+    write_paths_csv(f[1].fp, model, r);
     /* Both files on disk before either is published. Committing paths.csv first used to leave
      * it under its final name, next to no summary.json (or an older one), when the disk filled
      * up during summary.json's flush (tests/test_fulldisk.sh). */
-    st = flush_aside(&paths, err);
-    if (st == XM_OK)
-        st = flush_aside(&summary, err);
-    if (st == XM_OK)
-        st = xm_outfile_commit(&paths, err);
-    if (st == XM_OK && (st = xm_outfile_commit(&summary, err)) != XM_OK)
-        unlink(paths.final_path);  /* a late rename failure: withdraw, leave no mixed set */
-    xm_outfile_abort(&paths);
-    xm_outfile_abort(&summary);
-    return st;
+    return xm_outfile_publish(f, 2, err);
 }
 
 /* ---- human summary ---- */

@@ -565,16 +565,6 @@ static void write_paths_csv(FILE *fp, const xm_model *m, const xm_run_result *r)
     }
 }
 
-/* Flush and fsync a file written aside, so that its commit can only fail at close/rename. */
-static xm_status flush_aside(xm_outfile *o, xm_error *err)
-{
-    errno = 0;
-    if (fflush(o->fp) == 0 && !ferror(o->fp) && fsync(fileno(o->fp)) == 0)
-        return XM_OK;
-    return xm_error_set(err, XM_EIO, "%s: write failed: %s", o->final_path,
-                        strerror(errno ? errno : EIO));
-}
-
 enum { F_SUMMARY, F_ACCOUNTS, F_PATHS, F_COUNT };
 static const char *const file_name[F_COUNT] = {"summary.json", "accounts.csv", "paths.csv"};
 
@@ -619,20 +609,13 @@ xm_status xm_run_report_write(const char *dir, const xm_model *model, const xm_r
         write_accounts(f[F_SUMMARY].fp, f[F_ACCOUNTS].fp, model, r);
         if (n_files == F_COUNT)
             write_paths_csv(f[F_PATHS].fp, model, r);
-        /* Everything on disk before anything is published: a full disk fails here. */
-        for (int i = 0; i < n_files && st == XM_OK; i++)
-            st = flush_aside(&f[i], err);
     }
+    /* All on disk before any is published (a full disk fails with nothing published); then a
+     * paths.csv of an earlier run goes. */
+    if (st == XM_OK)
+        st = xm_outfile_publish(f, (size_t)n_files, err);
     if (st == XM_OK && n_files < F_COUNT)
         st = remove_stale(dir, file_name[F_PATHS], err);
-    /* Publish all; should a late rename fail, withdraw what was already published rather
-     * than leave a mixed set. */
-    for (int i = 0; i < n_files && st == XM_OK; i++) {
-        st = xm_outfile_commit(&f[i], err);
-        if (st != XM_OK)
-            for (int j = 0; j < i; j++)
-                unlink(f[j].final_path);
-    }
     for (int i = 0; i < F_COUNT; i++)
         xm_outfile_abort(&f[i]);
     run_stats_free(&s);

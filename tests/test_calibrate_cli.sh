@@ -5,23 +5,8 @@
 # (docs/calibrate.md); the answer does not depend on the thread count.
 set -u
 xm=$(realpath "$1"); models=$(realpath "$2")
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-pass=0; failed=0
-ok()  { pass=$((pass + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
+. "$(dirname "$(realpath "$0")")/lib.sh"   # work, pass/failed, ok, bad, expect, strip
 PY=/usr/bin/python3
-
-# expect CODE NEEDLE -- CMD...: exit status CODE and NEEDLE on stderr (stdout for code 0).
-expect() {
-  local code=$1 needle=$2; shift 3
-  local out err rc
-  out=$("$@" 2>"$work/stderr"); rc=$?; err=$(cat "$work/stderr")
-  if [ "$rc" != "$code" ]; then bad "$* -> exit $rc, expected $code ($err)"; return; fi
-  if [ "$code" = 0 ]; then hay=$out; else hay=$err; fi
-  case "$hay" in *"$needle"*) ok ;; *) bad "$* -> '$needle' not in: $hay" ;; esac
-  if [ "$code" != 0 ] && [ "$(printf '%s\n' "$err" | grep -c .)" != 1 ]; then
-    bad "$* -> error is not one line: $err"; fi
-}
 
 def=$models/default.yaml
 cal() { "$xm" calibrate "$@"; }

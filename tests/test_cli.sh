@@ -3,23 +3,7 @@
 # one-line errors, result files written atomically, determinism across thread counts.
 set -u
 xm=$(realpath "$1"); models=$(realpath "$2"); data=$(realpath "$3")/cli
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-pass=0; failed=0
-
-ok()  { pass=$((pass + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-# expect CODE NEEDLE -- CMD...: exit status CODE and NEEDLE on stderr (or stdout for code 0).
-expect() {
-  local code=$1 needle=$2; shift 3
-  local out err rc
-  out=$("$@" 2>"$work/stderr"); rc=$?; err=$(cat "$work/stderr")
-  if [ "$rc" != "$code" ]; then bad "$* -> exit $rc, expected $code ($err)"; return; fi
-  if [ "$code" = 0 ]; then hay=$out; else hay=$err; fi
-  case "$hay" in *"$needle"*) ok ;; *) bad "$* -> '$needle' not in: $hay" ;; esac
-  if [ "$code" != 0 ] && [ "$(printf '%s\n' "$err" | grep -c .)" != 1 ]; then
-    bad "$* -> error is not one line: $err"; fi
-}
+. "$(dirname "$(realpath "$0")")/lib.sh"   # work, pass/failed, ok, bad, expect, strip
 
 expect 2 "a command is required" -- "$xm"
 expect 0 "usage: xmrisk run" -- "$xm" --help

@@ -8,26 +8,11 @@
 #   XM_HPC_PATHS=N   paths of the runs compared (default 600: a few seconds in all)
 set -u
 xm=$(realpath "$1"); models=$(realpath "$2"); mpiexec=${3:-}
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-pass=0; failed=0
+. "$(dirname "$(realpath "$0")")/lib.sh"   # work, pass/failed, ok, bad, expect, strip
 P=${XM_HPC_PATHS:-600}
 model=$models/default.yaml
 
-ok()  { pass=$((pass + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-# expect CODE NEEDLE -- CMD...: exit status CODE, NEEDLE in the one line on standard error.
-expect() {
-  local code=$1 needle=$2; shift 3
-  local rc err
-  "$@" >"$work/stdout" 2>"$work/stderr"; rc=$?; err=$(cat "$work/stderr")
-  if [ "$rc" != "$code" ]; then bad "$* -> exit $rc, expected $code ($err)"; return; fi
-  case "$err" in *"$needle"*) ok ;; *) bad "$* -> '$needle' not in: $err" ;; esac
-  if [ "$(printf '%s\n' "$err" | grep -c .)" != 1 ]; then bad "$* -> error is not one line: $err"; fi
-}
-
 # same A B LABEL: the three result files of directories A and B are equal, timing aside.
-strip() { grep -v '"elapsed_s"' "$1"; }
 same() {
   local f
   cmp -s <(strip "$1/summary.json") <(strip "$2/summary.json") && ok || bad "$3: summary.json differs"

@@ -8,26 +8,11 @@
 #   XM_STATS_PATHS=N   paths of the runs compared (default 1500)
 set -u
 xm=$(realpath "$1"); models=$(realpath "$2")
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
-pass=0; failed=0
+. "$(dirname "$(realpath "$0")")/lib.sh"   # work, pass/failed, ok, bad, expect, strip
 P=${XM_STATS_PATHS:-1500}
 model=$models/default.yaml
 py=/usr/bin/python3; [ -x "$py" ] || py=python3
 
-ok()  { pass=$((pass + 1)); }
-bad() { failed=$((failed + 1)); echo "FAIL: $*"; }
-
-# expect CODE NEEDLE -- CMD...: exit status CODE, NEEDLE in the one line on standard error.
-expect() {
-  local code=$1 needle=$2; shift 3
-  local rc err
-  "$@" >"$work/stdout" 2>"$work/stderr"; rc=$?; err=$(cat "$work/stderr")
-  if [ "$rc" != "$code" ]; then bad "$* -> exit $rc, expected $code ($err)"; return; fi
-  case "$err" in *"$needle"*) ok ;; *) bad "$* -> '$needle' not in: $err" ;; esac
-  if [ "$(printf '%s\n' "$err" | grep -c .)" != 1 ]; then bad "$* -> error is not one line: $err"; fi
-}
-
-strip() { grep -v '"elapsed_s"' "$1"; }
 # same_binned A B LABEL: summary.json (timing aside) and accounts.csv equal; no paths.csv.
 same_binned() {
   cmp -s <(strip "$1/summary.json") <(strip "$2/summary.json") && ok || bad "$3: summary.json differs"

@@ -4,7 +4,7 @@
  * through `fp`; xm_outfile_commit() flushes, checks for write errors, fsyncs, closes and
  * renames it over the final name. Until commit, nothing exists under the final name; a
  * failure or xm_outfile_abort() removes the temporary file. To publish several files
- * together, write them all first and commit them only when every write succeeded.
+ * together, write them all, then xm_outfile_publish() them.
  */
 #ifndef XMRISK_OUTFILE_H
 #define XMRISK_OUTFILE_H
@@ -39,6 +39,12 @@ xm_status xm_outfile_open_path(xm_outfile *o, const char *path, xm_error *err) X
 /* Publish: flush, error check, fsync, close, rename. On failure the temporary file is removed
  * and XM_EIO says why (e.g. "No space left on device"). */
 xm_status xm_outfile_commit(xm_outfile *o, xm_error *err) XM_MUST_CHECK;
+
+/* Publish n files as one set: every file flushed and fsynced before any is renamed (a full
+ * disk fails here, with nothing published), then each renamed; should a late rename fail, the
+ * ones already published are removed rather than leave a mixed set. Every file is closed on
+ * return. XM_EIO naming the file that failed. */
+xm_status xm_outfile_publish(xm_outfile *f, size_t n, xm_error *err) XM_MUST_CHECK;
 
 /* Close and remove the temporary file, if open. Safe to call twice. */
 void xm_outfile_abort(xm_outfile *o);

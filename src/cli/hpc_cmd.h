@@ -30,9 +30,6 @@ typedef struct {
 
 enum { XM_CLI_STATS_AUTO = 0, XM_CLI_STATS_EXACT, XM_CLI_STATS_BINNED };
 
-/* Physical memory in bytes (src/cli/main.c). */
-double xm_cli_physical_memory(void);
-
 /* "results: DIR/summary.json, DIR/accounts.csv[, DIR/paths.csv]" for result r. */
 void xm_cli_print_results(const char *dir, const xm_run_result *r);
 

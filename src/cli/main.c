@@ -28,6 +28,7 @@
 #include "xmrisk/run.h"
 #include "xmrisk/sim.h"
 
+#include "internal.h"
 #include "calibrate_cmd.h"
 #include "hpc_cmd.h"
 #include "liqprice_cmd.h"
@@ -284,12 +285,6 @@ static int fail_model(const xm_error *err)
 
 /* results/<name> with the name reduced to [A-Za-z0-9._-] and no leading dot, so that a
  * model's free-text name can never point outside results/. */
-double xm_cli_physical_memory(void)
-{
-    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-    return pages > 0 && size > 0 ? (double)pages * (double)size : INFINITY;
-}
-
 void xm_cli_print_results(const char *dir, const xm_run_result *r)
 {
     printf("\nresults: %s/summary.json, %s/accounts.csv", dir, dir);
@@ -367,7 +362,7 @@ static int choose_stats(const xm_model *model, const run_args *a, xm_sim_opts *o
                                "run keeps its paths)");
         return 0;
     }
-    double have = a->max_memory > 0 ? a->max_memory : xm_cli_physical_memory();
+    double have = a->max_memory > 0 ? a->max_memory : xm_physical_memory_bytes();
     double per = xm_run_bytes_per_path(model->market.n), need = per * (double)opts->paths;
     if (a->stats == XM_CLI_STATS_BINNED || (a->stats == XM_CLI_STATS_AUTO && need > 0.5 * have)) {
         opts->binned = 1;
