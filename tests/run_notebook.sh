@@ -54,7 +54,13 @@ MPLBACKEND=Agg
 PYDEVD_DISABLE_FILE_VALIDATION=1
 PYTHONDONTWRITEBYTECODE=1            # no __pycache__ beside the notebooks
 MPLCONFIGDIR=$out/.matplotlib        # writable even when HOME is not
-JUPYTER_RUNTIME_DIR=$out/.jupyter-runtime
+# The kernel talks over Unix sockets in a private folder, not TCP ports on localhost: Jupyter
+# picks a TCP port by binding port 0 and closing it before the kernel binds it again, so two
+# notebooks (or any other program) starting at once can take the same port and the kernel dies
+# with "Address already in use" (seen in CI with ctest -j2). A socket path is limited to 107
+# bytes, hence a short folder under /tmp rather than one beside the outputs.
+JUPYTER_RUNTIME_DIR=$(mktemp -d "/tmp/xmnb.XXXXXX")
+trap 'rm -rf "$JUPYTER_RUNTIME_DIR"' EXIT
 export XMRISK_NB_OUT MPLBACKEND PYDEVD_DISABLE_FILE_VALIDATION PYTHONDONTWRITEBYTECODE \
        MPLCONFIGDIR JUPYTER_RUNTIME_DIR
 
@@ -63,5 +69,6 @@ start=$(date +%s)
 cd "$nbdir"
 "$PY" -m nbconvert --to notebook --execute "$nbdir/$name.ipynb" \
     --output-dir "$out" --output "$name" \
-    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3
+    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.kernel_name=python3 --KernelManager.transport=ipc \
+    --KernelManager.ip="$JUPYTER_RUNTIME_DIR/kernel"
 echo "run_notebook: $name ran in $(( $(date +%s) - start )) s; executed notebook and figures in $out"
