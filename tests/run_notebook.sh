@@ -61,6 +61,7 @@ MPLCONFIGDIR=$out/.matplotlib        # writable even when HOME is not
 # bytes, hence a short folder under /tmp rather than one beside the outputs.
 JUPYTER_RUNTIME_DIR=$(mktemp -d "/tmp/xmnb.XXXXXX")
 trap 'rm -rf "$JUPYTER_RUNTIME_DIR"' EXIT
+trap 'exit 1' HUP INT TERM   # through the EXIT trap (a ctest timeout sends SIGTERM)
 export XMRISK_NB_OUT MPLBACKEND PYDEVD_DISABLE_FILE_VALIDATION PYTHONDONTWRITEBYTECODE \
        MPLCONFIGDIR JUPYTER_RUNTIME_DIR
 
