@@ -44,6 +44,9 @@ o=(--out "$never")
 refuse "unknown command '--bogus' (expected run, merge, check, liqprice or calibrate)" -- "$xm" --bogus
 refuse "unknown command ''" -- "$xm" ""
 refuse "unknown command 'RUN'" -- "$xm" RUN "$def"
+refuse "--version takes no arguments, got 'run'" -- "$xm" --version run
+refuse "--version takes no arguments, got ''" -- "$xm" --version ""
+[ "$("$xm" --version)" = "$("$xm" --version 2>&1)" ] && ok || bad "--version wrote on standard error"
 
 # ==== run ====
 run() { "$xm" run "$@"; }
@@ -101,7 +104,10 @@ for c in check liqprice; do
   refuse "$c: expected exactly one MODEL file" -- "$xm" "$c" "$def" "$def"
   refuse "$c: expected exactly one MODEL file" -- "$xm" "$c" "$def" --quiet
   refuse "nope.yaml: cannot read: No such file or directory" -- "$xm" "$c" "$work/nope.yaml"
-  refuse "--quiet: cannot read: No such file or directory" -- "$xm" "$c" --quiet
+  refuse "$c: unknown option '--quiet' ($c takes only a MODEL file; a file named so: ./--quiet)" -- "$xm" "$c" --quiet
+  refuse "$c: unknown option '--bogus'" -- "$xm" "$c" --bogus
+  refuse "$c: unknown option '-q'" -- "$xm" "$c" -q
+  refuse "-: cannot read: No such file or directory" -- "$xm" "$c" -
   refuse ": cannot read: No such file or directory" -- "$xm" "$c" ""
   refuse "$work: cannot read: Is a directory" -- "$xm" "$c" "$work"
 done

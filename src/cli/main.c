@@ -552,10 +552,23 @@ static void print_accounts(const xm_model *m)
     free(marks);
 }
 
-static int cmd_check(int argc, char **argv)
+/* check and liqprice take exactly one MODEL file and no flags: a lone argument that looks like
+ * one is refused as such (a file whose name starts with '-' is reached as ./NAME). */
+static int one_model_arg(const char *cmd, int argc, char **argv)
 {
     if (argc != 3)
-        return usage_error("%s: expected exactly one MODEL file", "check");
+        return usage_error("%s: expected exactly one MODEL file", cmd);
+    if (argv[2][0] == '-' && argv[2][1] != '\0')
+        return usage_error("%s: unknown option '%s' (%s takes only a MODEL file; a file named so: "
+                           "./%s)", cmd, argv[2], cmd, argv[2]);
+    return 0;
+}
+
+static int cmd_check(int argc, char **argv)
+{
+    int rc = one_model_arg("check", argc, argv);
+    if (rc != 0)
+        return rc;
     xm_error err;
     xm_error_clear(&err);
     xm_model *model = xm_model_load(argv[2], &err);
@@ -583,6 +596,8 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "--version") == 0) {
+        if (argc > 2)
+            return usage_error("--version takes no arguments, got '%s'", argv[2]);
         printf("xmrisk %s\n", XM_VERSION);
         return 0;
     }
@@ -597,9 +612,8 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "calibrate") == 0)
         return xm_cli_calibrate(argc, argv);
     if (strcmp(cmd, "liqprice") == 0) {
-        if (argc != 3)
-            return usage_error("%s: expected exactly one MODEL file", "liqprice");
-        return xm_cli_liqprice(argv[2]);
+        int rc = one_model_arg("liqprice", argc, argv);
+        return rc != 0 ? rc : xm_cli_liqprice(argv[2]);
     }
     return usage_error("unknown command '%s' (expected run, merge, check, liqprice or "
                        "calibrate)", cmd);
