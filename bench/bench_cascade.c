@@ -33,7 +33,7 @@
 #include "xmrisk/cascade.h"
 #include "xmrisk/error.h"
 #include "xmrisk/model.h"
-#include "xmrisk/run.h"
+#include "xmrisk/cascade_run.h"
 
 #define MAX_REPS 51
 #define MAX_THREAD_COUNTS 16
@@ -213,7 +213,7 @@ static double time_threads(const xm_model *m, const options *o, int threads, dou
     double wall[MAX_REPS], pps[MAX_REPS], cpu = 0.0, wall_sum = 0.0;
     int identical = 1;
     for (int k = 0; k < o->reps; k++) {
-        xm_sim_opts so = {.paths = o->paths, .seed = o->has_seed ? o->seed : m->seed,
+        xm_run_opts so = {.paths = o->paths, .seed = o->has_seed ? o->seed : m->seed,
                           .threads = threads};
         xm_run_result *r = NULL;
         xm_error err;
@@ -299,7 +299,7 @@ static void print_engine(const char *name, const engine *e, const xm_model *m, s
            (double)e->checks / (steps * (double)units), e->seconds / (double)paths);
 }
 
-static size_t count_units(const xm_book *b)
+static size_t count_units(const xm_accounts *b)
 {
     size_t n = 0;
     for (size_t a = 0; a < b->n_accounts; a++)

@@ -30,7 +30,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "xmrisk/book.h"
+#include "xmrisk/accounts.h"
 #include "xmrisk/error.h"
 #include "xmrisk/margin.h"
 #include "xmrisk/venue.h"
@@ -146,23 +146,23 @@ static xm_status build_venue(xm_venue *v, xm_error *err)
     return st;
 }
 
-static xm_book *build_book(const options *o, const double *marks, xm_error *err)
+static xm_accounts *build_book(const options *o, const double *marks, xm_error *err)
 {
-    xm_book *b = xm_book_alloc(err);
+    xm_accounts *b = xm_accounts_alloc(err);
     uint64_t s = o->seed;
     char id[32];
     for (long a = 0; b != NULL && a < o->accounts; a++) {
         int iso = unif(&s) < 0.2;
         double lev = log_unif(&s, 2.0, 50.0), wallet = 0.0;
         snprintf(id, sizeof id, "b%07ld", a);
-        if (xm_book_add_account(b, id, iso ? XM_ISOLATED : XM_CROSS, 0.0, err) != XM_OK)
+        if (xm_accounts_add_account(b, id, iso ? XM_ISOLATED : XM_CROSS, 0.0, err) != XM_OK)
             goto fail;
         for (uint16_t i = 0; i < N_ASSETS; i++) {
             double notional = log_unif(&s, 100.0, 2e6);
             double entry = marks[i] * exp(0.03 * (2.0 * unif(&s) - 1.0));
             double q = (unif(&s) < 0.6 ? 1.0 : -1.0) * notional / entry;
             double margin = notional / (iso ? log_unif(&s, 2.0, 50.0) : lev);
-            if (xm_book_add_position(b, i, q, entry, iso ? margin : 0.0, err) != XM_OK)
+            if (xm_accounts_add_position(b, i, q, entry, iso ? margin : 0.0, err) != XM_OK)
                 goto fail;
             wallet += margin;
         }
@@ -171,14 +171,14 @@ static xm_book *build_book(const options *o, const double *marks, xm_error *err)
     }
     return b;
 fail:
-    xm_book_free(b);
+    xm_accounts_free(b);
     return NULL;
 }
 
 /* ---- the two methods ---- */
 
 typedef struct {
-    const xm_book *book;
+    const xm_accounts *book;
     const xm_venue *venue;
     const xm_margin_state *state;
 } pass_ctx;
@@ -187,7 +187,7 @@ typedef struct {
 static uint64_t pass_direct(const void *ctx, const double *marks, double *checksum)
 {
     const pass_ctx *c = ctx;
-    const xm_book *b = c->book;
+    const xm_accounts *b = c->book;
     const xm_tier_table *t = c->venue->tiers;
     uint64_t n = 0;
     double sum = 0.0;
@@ -226,7 +226,7 @@ static uint64_t pass_direct(const void *ctx, const double *marks, double *checks
 static uint64_t pass_health(const void *ctx, const double *marks, double *checksum)
 {
     const pass_ctx *c = ctx;
-    const xm_book *b = c->book;
+    const xm_accounts *b = c->book;
     uint64_t n = 0;
     double sum = 0.0;
     for (size_t a = 0; a < b->n_accounts; a++) {
@@ -292,7 +292,7 @@ static void measure(pass_fn fn, const pass_ctx *ctx, const double *marks, int re
     r->median_s = reps % 2 ? t[reps / 2] : 0.5 * (t[reps / 2 - 1] + t[reps / 2]);
 }
 
-static void print_row(const char *name, const xm_book *b, const bench_result *r)
+static void print_row(const char *name, const xm_accounts *b, const bench_result *r)
 {
     double na = (double)b->n_accounts, np = (double)b->n_positions;
     printf("%-8s %12.3f %12.3f %14.0f %14.0f %10.2f %10.2f %5.0f %12llu\n", name,
@@ -316,11 +316,11 @@ int main(int argc, char **argv)
         return 1;
     }
     double t0 = clock_s(CLOCK_MONOTONIC);
-    xm_book *b = build_book(&o, marks, &err);
+    xm_accounts *b = build_book(&o, marks, &err);
     xm_margin_state *s = b ? xm_margin_state_alloc(b, &v, &err) : NULL;
     if (s == NULL) {
         fprintf(stderr, "bench_margin: %s\n", err.msg);
-        xm_book_free(b);
+        xm_accounts_free(b);
         xm_venue_clear(&v);
         return 1;
     }
@@ -355,7 +355,7 @@ int main(int argc, char **argv)
            1e3 * lp.median_s, 1e3 * lp.best_s, 1e9 * lp.median_s / (double)b->n_positions,
            (unsigned long long)lp.liquidatable);
     xm_margin_state_free(s);
-    xm_book_free(b);
+    xm_accounts_free(b);
     xm_venue_clear(&v);
     return same ? 0 : 1;
 }

@@ -293,7 +293,7 @@ static int measure(const bench_case *c, const options *o, size_t n, bench_result
     int rc = -1;
     if (ws == NULL || rngs == NULL)
         goto done;
-    /* Each thread allocates its own workspace or generator, as src/sim.c does: glibc then
+    /* Each thread allocates its own workspace or generator, as src/market/market_run.c does: glibc then
      * serves it from that thread's arena, so no two threads write to one cache line. */
     int failed = 0;
 #pragma omp parallel num_threads(t) reduction(|| : failed)

@@ -9,7 +9,7 @@ loop over paths or accounts. It reads the same YAML model file as xmrisk.
 Subcommands:
 
   book MODEL DIR     draw MODEL's `population:` once (same parameters and semantics as
-                     src/population.c, NumPy's own generator) into DIR/accounts.csv and
+                     src/input/population.c, NumPy's own generator) into DIR/accounts.csv and
                      DIR/positions.csv, and write DIR/<model file name>: MODEL with
                      `accounts_csv:` in place of `population:`. Both implementations then
                      simulate exactly the same accounts.
@@ -21,7 +21,7 @@ Subcommands:
                      impact, where every path is the same: xmrisk and this peer must agree
                      on every per-path metric to rounding.
 
-One path, as in src/cascade.c: exogenous move (gbm / student_t with one chi-square per step
+One path, as in src/cascade/cascade.c: exogenous move (gbm / student_t with one chi-square per step
 shared by all assets / bachelier; Poisson market-wide jumps with loadings), impact decay
 I <- I 2^(-dt/h), marks m = S e^I, then cascade rounds: every liquidatable unit (cross
 account, or isolated position) at m closes in full; the round's net flow X_i = Q_i m_i moves
@@ -43,7 +43,7 @@ The default, `auto`, is `linear`: the fastest (bench/README.md).
 
 Vectorised settlement covers everything the benchmark model does; a path whose insurance fund
 could run out during a round (deficits of the round above the fund) is settled by a plain
-sequential loop over that path's liquidated units, with ADL as in src/margin.c
+sequential loop over that path's liquidated units, with ADL as in src/margin/margin.c
 (docs/margin.md): rare with a funded venue, and exercised by the exact check on the
 deterministic model. Not supported (an error): liquidation mode partial, ADL rankings other
 than binance and none, inline `accounts:`.
@@ -70,8 +70,8 @@ try:
 except ImportError:  # pragma: no cover
     sys.exit("cascade_numpy.py: needs PyYAML (Debian: apt-get install python3-yaml)")
 
-SNAP_REL = 1e-12       # src/margin.c XM_SNAP_REL
-ADL_DONE_REL = 1e-9    # src/margin.c XM_ADL_DONE_REL
+SNAP_REL = 1e-12       # src/margin/margin.c XM_SNAP_REL
+ADL_DONE_REL = 1e-9    # src/margin/margin.c XM_ADL_DONE_REL
 
 
 # ---------------------------------------------------------------------------------------------
@@ -148,7 +148,7 @@ class Model:
         self.jump_sd = _num(j.get("stdev", 0.0), "jumps") if j else 0.0
         self.tau = self.horizon_days / self.steps / 365.0
         dt_min = self.horizon_days * 1440.0 / self.steps
-        # impact (model.md §5.3.3; src/cascade.c impact_constants)
+        # impact (model.md §5.3.3; src/cascade/cascade.c impact_constants)
         self.k_lin = np.zeros(self.n)
         self.k_sqrt = np.zeros(self.n)
         self.decay = np.ones(self.n)
@@ -184,11 +184,11 @@ class Model:
 
 
 # ---------------------------------------------------------------------------------------------
-# `book`: the population, drawn once into CSV files (semantics of src/population.c)
+# `book`: the population, drawn once into CSV files (semantics of src/input/population.c)
 
 
 def draw_population(model, seed):
-    """Accounts and positions of model.population (src/population.c's header comment):
+    """Accounts and positions of model.population (src/input/population.c's header comment):
     isolated share, hedged pairs, 1..3 assets by successive weighted sampling, lognormal
     notionals clipped to [min, max] and the last tier cap, lognormal leverage (per cross
     account, per isolated position) capped by the tier's max leverage, entries S0 exp(d Z)."""
@@ -367,7 +367,7 @@ def cmd_deterministic(a):
 
 class Book:
     """Accounts in file order; units (cross account, or isolated position) in account order,
-    then position order (src/cascade.c list_units); positions grouped by unit."""
+    then position order (src/cascade/cascade.c list_units); positions grouped by unit."""
 
     def __init__(self, model):
         if not model.accounts_csv:
@@ -666,7 +666,7 @@ class Engine:
         st.track_min(rows, marks[rows], imp[rows])
         return rows
 
-    # -- the rare path: sequential settlement with ADL (src/margin.c) ----------------------
+    # -- the rare path: sequential settlement with ADL (src/margin/margin.c) ----------------------
 
     def settle_sequential(self, st, t, p, units, qv, jj, kk, sel_pairs, ex, mk):
         m, b = self.m, self.b

@@ -14,7 +14,7 @@
 # hiding real races. LLVM's libomp has an OMPT tool, Archer (libarcher.so, from libomp-14-dev),
 # that tells TSan about OpenMP's synchronisation (barriers, critical, atomic, single, for,
 # tasks): with it the same runs give no report, while a race in our code still does (checked
-# with a deliberately racy program and a copy of src/run.c without its `critical`; see
+# with a deliberately racy program and a copy of src/cascade/cascade_run.c without its `critical`; see
 # docs/robustness.md). TSAN_OPTIONS=ignore_noninstrumented_modules=1 (what Archer asks for)
 # makes TSan ignore the memory accesses of libomp itself (not instrumented either); our code,
 # and libgsl's and libfyaml's calls made from our code, stay checked. No suppression file.
@@ -84,7 +84,7 @@ fi
 run default models/default.yaml                  # cascades: full liquidation, population
 run cross-vs-isolated models/cross-vs-isolated.yaml
 run partial tests/data/models/margin.yaml        # partial liquidation
-run market-only tests/data/cli/repaired.yaml     # no accounts: xm_sim_run (src/sim.c)
+run market-only tests/data/cli/repaired.yaml     # no accounts: xm_market_run (src/market/market_run.c)
 run checkpoint models/default.yaml --checkpoint "$out/ck.xmp" --checkpoint-every 8  # chunks
 run binned models/default.yaml --stats binned   # per-thread statistics merged (pathstats)
 exit $status

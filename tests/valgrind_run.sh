@@ -9,7 +9,7 @@
 #   valgrind --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,possible
 #            --suppressions=tests/valgrind.supp xmrisk ...
 # and must end with its expected exit status (0; 2 when the model cannot be loaded, unreadable
-# CSV included, as tests/test_cli.sh expects; 1 when interrupted) and
+# CSV included, as tests/cli/test_cli.sh expects; 1 when interrupted) and
 # "ERROR SUMMARY: 0 errors". The error exit code is 99 rather than 1 because 1 is also xmrisk's
 # own "failure while running" status. tests/valgrind.supp holds one documented suppression
 # (libgomp's pool threads, only with --threads >= 2).

@@ -25,7 +25,7 @@
 
 #include "xmrisk/error.h"
 #include "xmrisk/model.h"
-#include "xmrisk/sim.h"
+#include "xmrisk/market_run.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -104,7 +104,7 @@ typedef struct {
  * horizon_days / steps (the model's own when horizon_days <= 0). Free with
  * xm_cal_extremes_free(). XM_EINTR when opts->stop was raised. */
 xm_status xm_cal_extremes_alloc(const xm_model *model, double horizon_days, uint32_t steps,
-                                const xm_sim_opts *opts, xm_cal_extremes **out,
+                                const xm_run_opts *opts, xm_cal_extremes **out,
                                 xm_error *err) XM_MUST_CHECK;
 void xm_cal_extremes_free(xm_cal_extremes *e);
 
@@ -197,7 +197,7 @@ typedef struct {
     double lo, hi;           /* parameter range; <= 0: defaults (docs/calibrate.md) */
     double alpha, z, precision;
     int refine_ci;           /* 1: bisect the interval's ends too (more full runs) */
-    xm_sim_opts sim;         /* paths, seed, threads, stop (progress is not used) */
+    xm_run_opts sim;         /* paths, seed, threads, stop (progress is not used) */
     void (*on_point)(void *ctx, const xm_cal_point *pt);
     void *on_point_ctx;
 } xm_cal_venue_req;
@@ -225,11 +225,11 @@ xm_status xm_cal_venue_eval(const xm_model *model, const xm_cal_venue_req *req, 
  * S0 has leverage G / (C + U); above the cap all its quantities are multiplied by
  * s = cap C / (G - cap U), which makes s G / (C + s U) = cap exactly. Units with C + U <= 0
  * are left alone. Returns the number of units scaled. */
-uint64_t xm_cal_apply_leverage_cap(const xm_book *book, const xm_market *m, double cap,
+uint64_t xm_cal_apply_leverage_cap(const xm_accounts *book, const xm_market *m, double cap,
                                    double *qty);
 
 /* Highest unit leverage G / (C + U) in the book at S0 (units with C + U <= 0 skipped). */
-double xm_cal_book_max_leverage(const xm_book *book, const xm_market *m);
+double xm_cal_book_max_leverage(const xm_accounts *book, const xm_market *m);
 
 #ifdef __cplusplus
 }

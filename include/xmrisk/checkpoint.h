@@ -1,7 +1,7 @@
 /* xmrisk/checkpoint.h — a cascade run over a path range, in chunks, that saves its progress
  * to a checkpoint file after each interval and resumes from it after a kill.
  *
- * The checkpoint is a part (xmrisk/partial.h) holding paths [lo, done) of the range [lo, hi):
+ * The checkpoint is a part (xmrisk/partfile.h) holding paths [lo, done) of the range [lo, hi):
  * written aside, fsync'd and renamed over the previous one, so a kill at any moment (SIGKILL
  * during the write included) leaves the previous checkpoint intact. A run that finds the file
  * resumes from it when it is of the same run (model fingerprint, seed, paths, range); anything
@@ -17,8 +17,8 @@
 
 #include "xmrisk/error.h"
 #include "xmrisk/model.h"
-#include "xmrisk/run.h"
-#include "xmrisk/sim.h"
+#include "xmrisk/cascade_run.h"
+#include "xmrisk/market_run.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,13 +40,13 @@ typedef struct {
  * checkpoint then holds the whole range too. XM_EINTR when opts->stop was raised: the
  * checkpoint holds every chunk finished before. XM_EDATA: the file is not a checkpoint of this
  * run (or is corrupt). XM_EIO: it cannot be read or written. */
-xm_status xm_checkpoint_run(const xm_model *model, const xm_sim_opts *opts, uint64_t lo,
+xm_status xm_checkpoint_run(const xm_model *model, const xm_run_opts *opts, uint64_t lo,
                             uint64_t hi, const xm_checkpoint_opts *ck, xm_run_result **out,
                             uint64_t *resumed, xm_error *err) XM_MUST_CHECK;
 
 /* Would xm_checkpoint_run accept ck->path (absent, or of this run) and be able to write it?
  * The same statuses and messages, before any work (e.g. to stop every MPI rank early). */
-xm_status xm_checkpoint_check(const xm_model *model, const xm_sim_opts *opts, uint64_t lo,
+xm_status xm_checkpoint_check(const xm_model *model, const xm_run_opts *opts, uint64_t lo,
                               uint64_t hi, const xm_checkpoint_opts *ck, xm_error *err)
     XM_MUST_CHECK;
 

@@ -10,7 +10,7 @@
  * index (XM_UNIT_ACCOUNT for a whole cross account).
  *
  * Per path, an xm_margin_state holds everything a simulation changes (wallets, open quantities,
- * isolated margins, the insurance fund and the ledger); the xm_book is never written. One state
+ * isolated margins, the insurance fund and the ledger); the xm_accounts is never written. One state
  * per thread; xm_margin_state_reset() starts a new path without allocating.
  */
 #ifndef XMRISK_MARGIN_H
@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "xmrisk/book.h"
+#include "xmrisk/accounts.h"
 #include "xmrisk/error.h"
 #include "xmrisk/venue.h"
 
@@ -49,7 +49,7 @@ typedef struct {
 } xm_ledger;
 
 typedef struct {
-    const xm_book *book;
+    const xm_accounts *book;
     const xm_venue *venue;
     double *wallet;           /* per account: cross W now (isolated: 0) */
     double *qty;              /* per position: open quantity now (0 when closed) */
@@ -76,7 +76,7 @@ typedef struct {
 
 /* State for paths over `book` under `venue`; both must outlive it. NULL on allocation failure.
  * Starts reset. Free with xm_margin_state_free(). */
-xm_margin_state *xm_margin_state_alloc(const xm_book *book, const xm_venue *venue,
+xm_margin_state *xm_margin_state_alloc(const xm_accounts *book, const xm_venue *venue,
                                        xm_error *err);
 void xm_margin_state_free(xm_margin_state *s);
 
@@ -147,7 +147,7 @@ void xm_liq_settle(xm_margin_state *s, size_t account, long position, const doub
  * positive price reaches it (e.g. an over-collateralised long, or a unit liquidatable at
  * every price). Several positions of one cross account in the same asset move together; with
  * longs and shorts mixed, the root nearest the current mark is returned. */
-int xm_liq_price(const xm_book *book, const xm_venue *venue, size_t position,
+int xm_liq_price(const xm_accounts *book, const xm_venue *venue, size_t position,
                  const double *marks, double *price);
 
 #ifdef __cplusplus

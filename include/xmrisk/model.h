@@ -2,14 +2,14 @@
  *
  * The loader reads YAML (libfyaml), checks every key and value, and reports the first problem
  * as one line "FILE:LINE:COLUMN: KEY.PATH: expected WHAT, got VALUE" with XM_EMODEL (lines and
- * columns 1-based). Scalar typing follows the YAML 1.2 core schema; see src/yaml_util.h.
+ * columns 1-based). Scalar typing follows the YAML 1.2 core schema; see src/input/yaml_tree.h.
  */
 #ifndef XMRISK_MODEL_H
 #define XMRISK_MODEL_H
 
 #include <stdint.h>
 
-#include "xmrisk/book.h"
+#include "xmrisk/accounts.h"
 #include "xmrisk/error.h"
 #include "xmrisk/market.h"
 #include "xmrisk/venue.h"
@@ -28,7 +28,7 @@ typedef struct {
     xm_market market;
     int has_venue;            /* 1 when the file has a `venue:` section */
     xm_venue venue;           /* venue rules (defaults when has_venue is 0; tiers then empty) */
-    xm_book *book;            /* accounts from `accounts`, `accounts_csv` and `population`, in
+    xm_accounts *book;            /* accounts from `accounts`, `accounts_csv` and `population`, in
                                * that order; NULL when the file has none */
 } xm_model;
 

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "xmrisk/book.h"
+#include "xmrisk/accounts.h"
 #include "xmrisk/error.h"
 #include "xmrisk/market.h"
 #include "xmrisk/venue.h"
@@ -52,7 +52,7 @@ void xm_population_params_clear(xm_population_params *p);
  * Wallets (cross) and margins (isolated) are notional / leverage, so no account starts
  * liquidatable at entry prices. XM_EMODEL when the tiers cannot hold a drawn notional. */
 xm_status xm_population_generate(const xm_population_params *p, const xm_market *m,
-                                 const xm_venue *v, uint64_t seed, xm_book *book,
+                                 const xm_venue *v, uint64_t seed, xm_accounts *book,
                                  xm_error *err) XM_MUST_CHECK;
 
 #define XM_POPULATION_STREAM UINT64_C(0x706f70756c617469)  /* "populati" */

@@ -4,7 +4,7 @@
  * ("pcg_engines::setseq_xsl_rr_128_64" in pcg-cpp, M. E. O'Neill, "PCG: A Family of Simple
  * Fast Space-Efficient Statistically Good Algorithms for Random Number Generation",
  * HMC-CS-2014-0905, 2014, §6.3.3). Same sequence as the C++ reference `pcg64 rng(seed,
- * stream)`; tests/test_rng_reference.cpp proves it output for output.
+ * stream)`; tests/core/test_rng_reference.cpp proves it output for output.
  *
  * State is a plain caller-owned value (no heap, no hidden globals): one generator per path,
  * never shared between threads.

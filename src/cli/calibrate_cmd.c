@@ -371,7 +371,7 @@ static void install_handlers(void)
 typedef struct {
     const cal_args *a;
     cal_report rep;
-    xm_sim_opts sim;
+    xm_run_opts sim;
     double z;
 } cal_job;
 
@@ -616,7 +616,7 @@ static int dispatch(const cal_args *a, xm_model *loaded, xm_error *err)
     r->is_long = a->side == NULL || strcmp(a->side, "long") == 0;
     r->notional_usd = isnan(a->notional_usd) ? CAL_DEFAULT_NOTIONAL_USD : a->notional_usd;
     j.z = gsl_cdf_ugaussian_Pinv(0.5 + 0.5 * conf);
-    j.sim = (xm_sim_opts){.paths = r->paths, .seed = r->seed, .threads = a->threads,
+    j.sim = (xm_run_opts){.paths = r->paths, .seed = r->seed, .threads = a->threads,
                           .stop = &cal_stop};
     if (a->asset != NULL && r->kind != CAL_VENUE) {
         int rc = find_asset(&m, a->asset, &r->asset);

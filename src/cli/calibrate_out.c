@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../internal.h"
+#include "core/util.h"
 #include "xmrisk/outfile.h"
 
 /* ---- numbers ---- */

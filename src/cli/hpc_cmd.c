@@ -1,5 +1,5 @@
 /* hpc_cmd.c — `xmrisk run` with --shard, --checkpoint or over MPI ranks, and `xmrisk merge`
- * (see hpc_cmd.h; the file format: xmrisk/partial.h; the user's view: docs/hpc.md).
+ * (see hpc_cmd.h; the file format: xmrisk/partfile.h; the user's view: docs/hpc.md).
  *
  * A run covers the path range [lo, hi) of its P paths: [0, P), or a shard's. Over R ranks,
  * rank r runs [lo + floor(r n / R), lo + floor((r + 1) n / R)), n = hi - lo, (checkpointed to
@@ -16,9 +16,9 @@
 
 #include "xmrisk/checkpoint.h"
 #include "xmrisk/outfile.h"
-#include "xmrisk/partial.h"
-#include "xmrisk/run.h"
-#include "internal.h"
+#include "xmrisk/partfile.h"
+#include "xmrisk/cascade_run.h"
+#include "core/util.h"
 #include "mpi_comm.h"
 
 /* ---- argument values ---- */
@@ -87,7 +87,7 @@ static int fail(const xm_error *err)
 
 typedef struct {
     const xm_model *model;
-    const xm_sim_opts *opts;
+    const xm_run_opts *opts;
     const xm_cli_run_args *a;
     uint64_t fp;                 /* model fingerprint */
     uint64_t lo, hi;             /* the run's range (a shard's, or everything) */
@@ -254,7 +254,7 @@ static int report_failure(const hpc_run *h, const xm_error *err)
     return 1;
 }
 
-int xm_cli_run_hpc(const xm_model *model, const xm_sim_opts *opts, const xm_cli_run_args *a,
+int xm_cli_run_hpc(const xm_model *model, const xm_run_opts *opts, const xm_cli_run_args *a,
                    const char *dir)
 {
     hpc_run h = {.model = model, .opts = opts, .a = a, .t0 = xm_now_s()};

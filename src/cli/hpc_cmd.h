@@ -6,8 +6,8 @@
 #include <stdint.h>
 
 #include "xmrisk/model.h"
-#include "xmrisk/run.h"
-#include "xmrisk/sim.h"
+#include "xmrisk/cascade_run.h"
+#include "xmrisk/market_run.h"
 
 /* `xmrisk run` arguments (src/cli/main.c parses them). */
 typedef struct {
@@ -23,7 +23,7 @@ typedef struct {
     const char *checkpoint;
     uint64_t checkpoint_paths;   /* > 0: every N paths */
     double checkpoint_s;         /* else every this many seconds (default 60) */
-    /* --stats auto|exact|binned (xmrisk/pathstats.h), --max-memory SIZE (bytes; 0: physical) */
+    /* --stats auto|exact|binned (xmrisk/mergestats.h), --max-memory SIZE (bytes; 0: physical) */
     int stats;
     double max_memory;
 } xm_cli_run_args;
@@ -44,7 +44,7 @@ int xm_cli_run_is_hpc(const xm_cli_run_args *a);
 
 /* Run a model with accounts with --shard, --checkpoint and/or over MPI ranks (every rank calls
  * it; rank 0 writes and prints). Returns the exit status, the same on every rank. */
-int xm_cli_run_hpc(const xm_model *model, const xm_sim_opts *opts, const xm_cli_run_args *a,
+int xm_cli_run_hpc(const xm_model *model, const xm_run_opts *opts, const xm_cli_run_args *a,
                    const char *dir);
 
 /* xmrisk merge PART... [--out DIR] [--quiet]: argv[1] is "merge". Returns the exit status. */

@@ -1,5 +1,5 @@
 /* liqprice_cmd.c — `xmrisk liqprice MODEL`: today's liquidation price of every position
- * (see liqprice_cmd.h; the price itself is xm_liq_price, src/liqprice.c). */
+ * (see liqprice_cmd.h; the price itself is xm_liq_price, src/margin/liqprice.c). */
 #include "liqprice_cmd.h"
 
 #include <errno.h>
@@ -46,12 +46,12 @@ static void put_number(double v, FILE *out)
 
 static void print_rows(const xm_model *model, const double *marks, FILE *out)
 {
-    const xm_book *b = model->book;
+    const xm_accounts *b = model->book;
     fputs("account_id,asset,qty,entry,mark,liq_price\n", out);
     for (size_t j = 0; j < b->n_positions; j++) {
         uint16_t asset = b->asset[j];
         double x;
-        put_field(xm_book_id(b, b->owner[j]), out);
+        put_field(xm_accounts_id(b, b->owner[j]), out);
         fputc(',', out);
         put_field(model->market.assets[asset].symbol, out);
         fputc(',', out);

@@ -24,11 +24,11 @@
 
 #include "xmrisk/margin.h"
 #include "xmrisk/model.h"
-#include "xmrisk/report.h"
-#include "xmrisk/run.h"
-#include "xmrisk/sim.h"
+#include "xmrisk/market_report.h"
+#include "xmrisk/cascade_run.h"
+#include "xmrisk/market_run.h"
 
-#include "internal.h"
+#include "core/util.h"
 #include "calibrate_cmd.h"
 #include "hpc_cmd.h"
 #include "liqprice_cmd.h"
@@ -306,8 +306,8 @@ void xm_cli_default_out_dir(const char *name, char *dir, size_t size)
     snprintf(dir, size, "results/%s", k ? safe : "model");
 }
 
-/* The main job on a model with accounts: cascades (xmrisk/run.h). */
-static int run_cascades(const xm_model *model, const xm_sim_opts *opts, const char *dir,
+/* The main job on a model with accounts: cascades (xmrisk/cascade_run.h). */
+static int run_cascades(const xm_model *model, const xm_run_opts *opts, const char *dir,
                         int quiet)
 {
     xm_error err;
@@ -327,34 +327,34 @@ static int run_cascades(const xm_model *model, const xm_sim_opts *opts, const ch
     return rc;
 }
 
-/* A model without accounts: the market alone (xmrisk/sim.h, xmrisk/report.h). */
-static int run_market(const xm_model *model, const xm_sim_opts *opts, const char *dir,
+/* A model without accounts: the market alone (xmrisk/market_run.h, xmrisk/market_report.h). */
+static int run_market(const xm_model *model, const xm_run_opts *opts, const char *dir,
                       int quiet)
 {
     xm_error err;
     xm_error_clear(&err);
-    xm_sim_result *r = NULL;
-    xm_summary *s = NULL;
-    xm_status st = xm_sim_run(model, opts, &r, &err);
+    xm_market_result *r = NULL;
+    xm_market_summary *s = NULL;
+    xm_status st = xm_market_run(model, opts, &r, &err);
     if (st == XM_EINTR)
         fprintf(stderr, "\nxmrisk: %s; nothing written\n", err.msg);
-    else if (st == XM_OK && (s = xm_summary_compute(model, r, &err)) == NULL)
+    else if (st == XM_OK && (s = xm_market_summary_compute(model, r, &err)) == NULL)
         st = err.status;
     if (st == XM_OK)
-        st = xm_report_write(dir, model, r, s, &err);
+        st = xm_market_report_write(dir, model, r, s, &err);
     if (st == XM_OK && !quiet) {
-        xm_report_print(stdout, model, r, s);
+        xm_market_report_print(stdout, model, r, s);
         printf("\nresults: %s/summary.json, %s/paths.csv\n", dir, dir);
     }
     int rc = st == XM_OK ? 0 : st == XM_EINTR ? 1 : fail(&err);
-    xm_summary_free(s);
-    xm_sim_result_free(r);
+    xm_market_summary_free(s);
+    xm_market_result_free(r);
     return rc;
 }
 
 /* --stats auto|exact|binned for a run of `paths` paths (of the whole run, shards included:
  * every shard decides alike and the merge must fit): opts->binned, or a usage error (2). */
-static int choose_stats(const xm_model *model, const run_args *a, xm_sim_opts *opts)
+static int choose_stats(const xm_model *model, const run_args *a, xm_run_opts *opts)
 {
     if (model->book == NULL) {
         if (a->stats == XM_CLI_STATS_BINNED)
@@ -405,7 +405,7 @@ static int cmd_run(int argc, char **argv)
         xm_cli_default_out_dir(model->name, dir, sizeof dir);
 
     progress_state ps = {mono_now(), 0.0};
-    xm_sim_opts opts = {
+    xm_run_opts opts = {
         .paths = a.has_paths ? a.paths : model->paths,
         .seed = a.has_seed ? a.seed : model->seed,
         .threads = a.threads,
@@ -515,7 +515,7 @@ static void print_venue(const xm_model *m)
  * (model.md §4: there is no check at time 0; such a unit falls at step 1). */
 static void print_accounts(const xm_model *m)
 {
-    const xm_book *b = m->book;
+    const xm_accounts *b = m->book;
     size_t iso = 0;
     for (size_t a = 0; a < b->n_accounts; a++)
         iso += b->mode[a] == XM_ISOLATED;
@@ -541,7 +541,7 @@ static void print_accounts(const xm_model *m)
             total++;
             if (warned++ < 10)
                 fprintf(stderr, "xmrisk: warning: account %s%s is liquidatable at the start prices "
-                                "(equity %.2f <= maintenance %.2f)\n", xm_book_id(b, a),
+                                "(equity %.2f <= maintenance %.2f)\n", xm_accounts_id(b, a),
                         j == XM_UNIT_ACCOUNT ? "" : " (isolated position)", h.equity, h.mm);
         }
     }

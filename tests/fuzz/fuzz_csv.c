@@ -6,7 +6,7 @@
  * later 0x00 bytes stay in the positions file). DIR is a private temporary directory under
  * $TMPDIR. The two files are then loaded twice:
  *
- *  1. directly, with xm_accounts_csv_load() (src/accounts_csv.h), into a book that already holds
+ *  1. directly, with xm_accounts_csv_load() (src/input/accounts_csv.h), into a book that already holds
  *     one account "yaml-1" (opts NULL: the loader seeds its private id map from the book), over
  *     the market and venue of MODEL below (BTC and ETH with tier tables, SOL without);
  *     (one input in 256, by hash, is first padded to cross the reader's 1 MiB blocks, see
@@ -32,8 +32,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "accounts_csv.h"
-#include "xmrisk/book.h"
+#include "input/accounts_csv.h"
+#include "xmrisk/accounts.h"
 #include "xmrisk/model.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
@@ -123,7 +123,7 @@ static void write_file(const char *path, const uint8_t *p, size_t n)
 
 /* Big mode (one input in 256: those whose FNV-1a hash has a zero top byte, so that a mutant of a
  * big input is rarely big again; about 120 ms each under ASan, against 2-3 ms): the
- * reader (src/accounts_csv.c) reads in blocks of 1 MiB, and inputs of a few KiB never reach the
+ * reader (src/input/accounts_csv.c) reads in blocks of 1 MiB, and inputs of a few KiB never reach the
  * end of the first block (refill, a line split over two blocks, CR at a block end). So the
  * part's first line (the header) is written, then FILL_LINES valid filler records, then the rest
  * of the part: accounts "fNNNNNxxx...,cross,1", positions "fNNNNNxxx...,BTC,1,1," (the same
@@ -194,15 +194,15 @@ static void check_failure(const xm_error *err)
     }
 }
 
-/* A well-formed book over market m (see xmrisk/book.h). */
-static void check_book(const xm_book *b, const xm_market *m, const xm_venue *v)
+/* A well-formed book over market m (see xmrisk/accounts.h). */
+static void check_book(const xm_accounts *b, const xm_market *m, const xm_venue *v)
 {
     xm_idmap ids;
     xm_idmap_init(&ids);
     CHECK(b->first[0] == 0);
     CHECK(b->first[b->n_accounts] == b->n_positions);
     for (size_t a = 0; a < b->n_accounts; a++) {
-        const char *id = xm_book_id(b, a);
+        const char *id = xm_accounts_id(b, a);
         size_t len = strlen(id);
         CHECK(xm_account_id_problem(id, len) == NULL);
         uint32_t prev;
@@ -230,12 +230,12 @@ static void check_book(const xm_book *b, const xm_market *m, const xm_venue *v)
     xm_idmap_clear(&ids);
 }
 
-static int same_book(const xm_book *x, const xm_book *y)
+static int same_book(const xm_accounts *x, const xm_accounts *y)
 {
     if (x->n_accounts != y->n_accounts || x->n_positions != y->n_positions)
         return 0;
     for (size_t a = 0; a < x->n_accounts; a++)
-        if (strcmp(xm_book_id(x, a), xm_book_id(y, a)) != 0 || x->mode[a] != y->mode[a] ||
+        if (strcmp(xm_accounts_id(x, a), xm_accounts_id(y, a)) != 0 || x->mode[a] != y->mode[a] ||
             x->wallet[a] != y->wallet[a] || x->first[a + 1] != y->first[a + 1])
             return 0;
     for (size_t j = 0; j < x->n_positions; j++)
@@ -278,12 +278,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* 1. directly, over a book holding the YAML account of MODEL */
     xm_error err;
     xm_error_clear(&err);
-    xm_book *book = xm_book_alloc(&err);
+    xm_accounts *book = xm_accounts_alloc(&err);
     CHECK(book != NULL);
-    const xm_book *yb = g_base->book;
-    CHECK(xm_book_add_account(book, xm_book_id(yb, 0), (xm_margin_mode)yb->mode[0],
+    const xm_accounts *yb = g_base->book;
+    CHECK(xm_accounts_add_account(book, xm_accounts_id(yb, 0), (xm_margin_mode)yb->mode[0],
                               yb->wallet[0], &err) == XM_OK);
-    CHECK(xm_book_add_position(book, yb->asset[0], yb->qty[0], yb->entry[0], yb->margin[0],
+    CHECK(xm_accounts_add_position(book, yb->asset[0], yb->qty[0], yb->entry[0], yb->margin[0],
                                &err) == XM_OK);
     xm_status s1 = xm_accounts_csv_load(g_acc, g_pos, &g_base->market, &g_base->venue, book,
                                         NULL, &err);
@@ -301,7 +301,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* 2. through a model file naming the two files (not in big mode: the same reader again) */
     if (big) {
-        xm_book_free(book);
+        xm_accounts_free(book);
         return 0;
     }
     xm_error err2;
@@ -327,6 +327,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         CHECK(same_book(book, m->book));
         xm_model_free(m);
     }
-    xm_book_free(book);
+    xm_accounts_free(book);
     return 0;
 }

@@ -19,7 +19,7 @@
  * path the loader has to handle anyway), above MAX_POPULATION_POSITIONS positions at most
  * (accounts * assets_per_account.max); smaller populations are generated as usual.
  *
- * GSL's error handler is left at its default (abort): src/corr.c says GSL is only called on
+ * GSL's error handler is left at its default (abort): src/market/corr.c says GSL is only called on
  * input it accepts, and an abort here would show that this does not hold.
  */
 #include <stdint.h>
@@ -52,14 +52,14 @@ static const char POSITIONS_CSV[] = "account_id,asset,qty,entry,margin_usd\n"
 #define MAX_POPULATION_POSITIONS 200000u /* default.yaml: 20000 accounts * 3 */
 
 xm_status __real_xm_population_generate(const xm_population_params *p, const xm_market *m,
-                                        const xm_venue *v, uint64_t seed, xm_book *book,
+                                        const xm_venue *v, uint64_t seed, xm_accounts *book,
                                         xm_error *err);
 xm_status __wrap_xm_population_generate(const xm_population_params *p, const xm_market *m,
-                                        const xm_venue *v, uint64_t seed, xm_book *book,
+                                        const xm_venue *v, uint64_t seed, xm_accounts *book,
                                         xm_error *err);
 
 xm_status __wrap_xm_population_generate(const xm_population_params *p, const xm_market *m,
-                                        const xm_venue *v, uint64_t seed, xm_book *book,
+                                        const xm_venue *v, uint64_t seed, xm_accounts *book,
                                         xm_error *err)
 {
     if (p->accounts > MAX_POPULATION_POSITIONS ||

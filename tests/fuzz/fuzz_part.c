@@ -1,4 +1,4 @@
-/* fuzz_part.c — libFuzzer harness: any bytes as a part file (xmrisk/partial.h, docs/hpc.md).
+/* fuzz_part.c — libFuzzer harness: any bytes as a part file (xmrisk/partfile.h, docs/hpc.md).
  *
  *   bytes -> xm_part_decode(data, size, "fuzz.xmp", &err)
  *
@@ -17,7 +17,7 @@
  *  - a complete part merges alone into [lo, hi) with the same per-path data.
  *
  * Seeds (corpus_part/): a finished part, a checkpoint, an empty shard and a binned part
- * (--stats binned) of tests/data/models/margin.yaml, written by `xmrisk run ... --shard` and test_partial-like calls; they carry
+ * (--stats binned) of tests/data/models/margin.yaml, written by `xmrisk run ... --shard` and test_partfile-like calls; they carry
  * XM_VERSION, so after a version change regenerate them (docs/robustness.md) or the fuzzer
  * mostly explores the "written by xmrisk X" refusal.
  */
@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "xmrisk/partial.h"
+#include "xmrisk/partfile.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -77,17 +77,17 @@ static void check_round_trip(const xm_part *p, const uint8_t *data, size_t size)
     xm_model_free(m);
 }
 
-/* Two binned statistics encode alike (xmrisk/pathstats.h). */
-static int same_stats(const xm_pathstats *a, const xm_pathstats *b)
+/* Two binned statistics encode alike (xmrisk/mergestats.h). */
+static int same_stats(const xm_mergestats *a, const xm_mergestats *b)
 {
-    size_t n = xm_pathstats_encoded_size(a);
-    if (n != xm_pathstats_encoded_size(b))
+    size_t n = xm_mergestats_encoded_size(a);
+    if (n != xm_mergestats_encoded_size(b))
         return 0;
     unsigned char *x = malloc(n), *y = malloc(n);
     int same = x == NULL || y == NULL;   /* out of memory: nothing to compare */
     if (!same) {
-        xm_pathstats_encode(a, x);
-        xm_pathstats_encode(b, y);
+        xm_mergestats_encode(a, x);
+        xm_mergestats_encode(b, y);
         same = memcmp(x, y, n) == 0;
     }
     free(x);

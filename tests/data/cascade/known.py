@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference numbers for tests/test_cascade.c (test_known_cascade), from model.md §5 and
+"""Reference numbers for tests/cascade/test_cascade.c (test_known_cascade), from model.md §5 and
 docs/margin.md step by step, in double precision, for the book of known.yaml (kept in sync by
 hand). Usage:
     python3 known.py              # the main case (max_rounds 50, half-life = dt: decay 1/2)

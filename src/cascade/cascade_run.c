@@ -1,0 +1,290 @@
+/* cascade_run.c — every path of a model with accounts through the cascade engine, on all threads
+ * (see xmrisk/cascade_run.h). Each path writes only its own slots; per-account sums are integers
+ * merged exactly; so results are bit-identical on any number of threads. */
+#include "xmrisk/cascade_run.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <omp.h>
+
+#include "core/util.h"
+
+
+void xm_run_result_free(xm_run_result *r)
+{
+    if (r == NULL)
+        return;
+    free(r->pm);
+    free(r->min_ratio);
+    free(r->impact_at_min);
+    xm_cascade_acc_free(r->acc);
+    xm_mergestats_free(r->ps);
+    free(r);
+}
+
+double xm_run_bytes_per_path(size_t n_assets)
+{
+    return (double)(sizeof(xm_path_metrics) + 2 * (n_assets ? n_assets : 1) * sizeof(double));
+}
+
+/* The per-path arrays of an exact result: refused with the estimate beyond memory. */
+static int alloc_arrays(xm_run_result *r, uint64_t slots, size_t na, xm_error *err)
+{
+    if (xm_check_paths_memory("run", slots, xm_run_bytes_per_path(na),
+                              "use --stats binned, fewer paths or --shard K/N over several machines",
+                              err) != XM_OK)
+        return 0;
+    if (slots > SIZE_MAX / sizeof(xm_path_metrics) / na)
+        return -1;
+    r->pm = calloc(slots, sizeof *r->pm);
+    r->min_ratio = calloc(slots * na, sizeof *r->min_ratio);
+    r->impact_at_min = calloc(slots * na, sizeof *r->impact_at_min);
+    return r->pm && r->min_ratio && r->impact_at_min ? 1 : -1;
+}
+
+xm_run_result *xm_run_result_alloc(size_t n_assets, size_t n_accounts, uint64_t seed,
+                                   uint64_t paths, uint64_t first, uint64_t end, int binned,
+                                   double fund0, xm_error *err)
+{
+    if (first > end || end > paths) {
+        xm_error_set(err, XM_EUSAGE, "run: bad path range [%llu, %llu) of %llu paths",
+                     (unsigned long long)first, (unsigned long long)end,
+                     (unsigned long long)paths);
+        return NULL;
+    }
+    uint64_t slots = end - first ? end - first : 1;
+    size_t na = n_assets ? n_assets : 1;
+    xm_run_result *r = calloc(1, sizeof *r);
+    int ok = r != NULL ? 1 : -1;
+    if (r != NULL) {
+        r->n_assets = n_assets;
+        r->seed = seed;
+        r->paths = paths;
+        r->first_path = first;
+        r->end_path = end;
+        if (binned)
+            ok = (r->ps = xm_mergestats_alloc(na, fund0, NULL)) != NULL ? 1 : -1;
+        else
+            ok = alloc_arrays(r, slots, na, err);
+        if (ok > 0)
+            ok = (r->acc = xm_cascade_acc_alloc(n_accounts, NULL)) != NULL ? 1 : -1;
+    }
+    if (ok <= 0) {
+        xm_run_result_free(r);
+        if (ok < 0)
+            xm_error_set(err, XM_ENOMEM, "run: out of memory for %llu paths",
+                         (unsigned long long)(end - first));
+        return NULL;
+    }
+    return r;
+}
+
+/* The thread's workspace and accumulator, or NULL (then the run fails with ENOMEM). */
+typedef struct {
+    xm_cascade_ws *ws;
+    xm_cascade_acc *acc;
+    /* Binned runs: the path's results land here, then in the thread's statistics. */
+    xm_mergestats *ps;
+    xm_path_metrics pm;
+    double *min_ratio, *impact_at_min;
+} thread_ctx;
+
+static int thread_init(thread_ctx *t, const xm_model *m, int naive, int binned)
+{
+    size_t na = m->market.n ? m->market.n : 1;
+    memset(t, 0, sizeof *t);
+    t->ws = xm_cascade_ws_alloc(m, naive, NULL);
+    t->acc = t->ws ? xm_cascade_acc_alloc(m->book->n_accounts, NULL) : NULL;
+    if (t->acc != NULL && binned) {
+        t->ps = xm_mergestats_alloc(na, m->venue.insurance_fund_usd, NULL);
+        t->min_ratio = calloc(2 * na, sizeof *t->min_ratio);
+        t->impact_at_min = t->min_ratio ? t->min_ratio + na : NULL;
+        if (t->ps == NULL || t->min_ratio == NULL) {
+            xm_cascade_acc_free(t->acc);
+            t->acc = NULL;
+        }
+    }
+    return t->acc != NULL;
+}
+
+static void thread_free(thread_ctx *t)
+{
+    xm_mergestats_free(t->ps);
+    free(t->min_ratio);
+    xm_cascade_acc_free(t->acc);
+    xm_cascade_ws_free(t->ws);
+}
+
+/* Path k of r: into its slots (exact), or into the thread's statistics (binned). */
+static void run_one(thread_ctx *t, xm_run_result *r, uint64_t k)
+{
+    size_t n = r->n_assets;
+    if (t->ps == NULL) {
+        xm_cascade_run_path(t->ws, r->seed, r->first_path + k, &r->pm[k], &r->min_ratio[k * n],
+                            &r->impact_at_min[k * n], t->acc);
+        return;
+    }
+    xm_cascade_run_path(t->ws, r->seed, r->first_path + k, &t->pm, t->min_ratio,
+                        t->impact_at_min, t->acc);
+    xm_mergestats_add(t->ps, &t->pm, t->min_ratio, t->impact_at_min);
+}
+
+#define RUN_BLOCK ((uint64_t)1 << 16)  /* slots between two checks for a stop (run_slots) */
+
+/* Progress of a chunk: slots base + done of total. */
+typedef struct {
+    const xm_run_opts *o;
+    uint64_t base, total;
+} progress_ctx;
+
+static void report(const progress_ctx *pc, uint64_t done)
+{
+    const xm_run_opts *o = pc->o;
+    uint64_t d = pc->base + done;
+    if (o->progress != NULL && ((d & 15u) == 0 || d == pc->total)) {
+#pragma omp critical(xm_run_progress)
+        o->progress(o->progress_ctx, d, pc->total);
+    }
+}
+
+/* What a chunk did: paths finished, threads used, wall time; failed: a thread had no
+ * workspace (out of memory). */
+typedef struct {
+    uint64_t done;
+    int threads, failed;
+    double elapsed_s;
+} chunk_out;
+
+/* Run slots [k0, k1) of r (paths first_path + k) on all threads, their sums added to `into`
+ * and, binned, their statistics to `ps_into`. */
+static chunk_out run_slots(const xm_model *model, const xm_run_opts *opts, int naive,
+                           xm_run_result *r, uint64_t k0, uint64_t k1, xm_cascade_acc *into,
+                           xm_mergestats *ps_into)
+{
+    chunk_out c = {0, 0, 0, 0.0};
+    progress_ctx pc = {opts, k0, r->end_path - r->first_path};
+    int threads = opts->threads > 0 ? opts->threads : omp_get_max_threads(), failed = 0;
+    uint64_t done = 0;
+    double t0 = xm_now_s();
+    int halt = 0;
+#pragma omp parallel num_threads(threads) shared(done, failed, c, halt)
+    {
+        thread_ctx t;
+        if (!thread_init(&t, model, naive, ps_into != NULL)) {
+#pragma omp atomic write
+            failed = 1;
+        }
+#pragma omp single
+        c.threads = omp_get_num_threads();
+        /* Blocks of RUN_BLOCK slots: after a stop or a failure the rest of a block is skipped
+         * and no further block starts (a binned run may have 10^11 paths: skipping them one
+         * by one would take minutes). `halt` is decided by one thread between blocks, so
+         * every thread meets the same worksharing loops. */
+        for (uint64_t b0 = k0; b0 < k1 && !halt; b0 += RUN_BLOCK) {
+            uint64_t b1 = k1 - b0 > RUN_BLOCK ? b0 + RUN_BLOCK : k1;
+#pragma omp for schedule(dynamic, 4)
+            for (uint64_t k = b0; k < b1; k++) {
+                int skip;
+#pragma omp atomic read
+                skip = failed;
+                if (skip || t.acc == NULL || (opts->stop != NULL && *opts->stop))
+                    continue;
+                run_one(&t, r, k);
+                uint64_t d;
+#pragma omp atomic capture
+                d = ++done;
+                report(&pc, d);
+            }
+#pragma omp single
+            {
+                int f;
+#pragma omp atomic read
+                f = failed;
+                halt = f || (opts->stop != NULL && *opts->stop);
+            }
+        }
+        /* Integer and exact sums: the merge order does not change the totals. */
+        if (t.acc != NULL) {
+#pragma omp critical(xm_run_merge)
+            {
+                xm_cascade_acc_merge(into, t.acc);
+                if (t.ps != NULL)
+                    xm_mergestats_merge(ps_into, t.ps);
+            }
+        }
+        thread_free(&t);
+    }
+    c.elapsed_s = xm_now_s() - t0;
+    c.done = done;
+    c.failed = failed;
+    return c;
+}
+
+xm_status xm_run_cascades(const xm_model *model, const xm_run_opts *opts, int naive,
+                          xm_run_result **out, xm_error *err)
+{
+    *out = NULL;
+    if (model->book == NULL)
+        return xm_error_set(err, XM_EUSAGE, "run: the model has no accounts");
+    if (opts->paths == 0)
+        return xm_error_set(err, XM_EUSAGE, "run: the number of paths must be at least 1");
+    xm_run_result *r = xm_run_result_alloc(model->market.n, model->book->n_accounts, opts->seed,
+                                           opts->paths, 0, opts->paths, opts->binned,
+                                           model->venue.insurance_fund_usd, err);
+    if (r == NULL)
+        return err != NULL && err->status != XM_OK ? err->status : XM_ENOMEM;
+    chunk_out c = run_slots(model, opts, naive, r, 0, opts->paths, r->acc, r->ps);
+    r->threads = c.threads;
+    r->elapsed_s = c.elapsed_s;
+    r->paths_done = c.done;
+    if (c.failed) {
+        xm_run_result_free(r);
+        return xm_error_set(err, XM_ENOMEM, "run: out of memory for a thread's workspace");
+    }
+    *out = r;
+    if (c.done < opts->paths)
+        return xm_error_set(err, XM_EINTR, "run: interrupted after %llu of %llu paths",
+                            (unsigned long long)c.done, (unsigned long long)opts->paths);
+    return XM_OK;
+}
+
+xm_status xm_run_cascades_more(const xm_model *model, const xm_run_opts *opts, int naive,
+                               uint64_t count, xm_run_result *r, xm_error *err)
+{
+    if (model->book == NULL)
+        return xm_error_set(err, XM_EUSAGE, "run: the model has no accounts");
+    if (r->n_assets != model->market.n || r->acc->n_accounts != model->book->n_accounts)
+        return xm_error_set(err, XM_EUSAGE, "run: the result is not one of this model");
+    uint64_t k0 = r->paths_done, slots = r->end_path - r->first_path;
+    uint64_t k1 = count < slots - k0 ? k0 + count : slots;
+    xm_cascade_acc *chunk = xm_cascade_acc_alloc(r->acc->n_accounts, err);
+    xm_mergestats *ps = chunk != NULL && r->ps != NULL
+                           ? xm_mergestats_alloc(r->ps->n_assets, model->venue.insurance_fund_usd, err)
+                           : NULL;
+    if (chunk == NULL || (r->ps != NULL && ps == NULL)) {
+        xm_cascade_acc_free(chunk);
+        return XM_ENOMEM;
+    }
+    chunk_out c = run_slots(model, opts, naive, r, k0, k1, chunk, ps);
+    xm_status st = XM_OK;
+    if (c.failed)
+        st = xm_error_set(err, XM_ENOMEM, "run: out of memory for a thread's workspace");
+    else if (c.done < k1 - k0)
+        st = xm_error_set(err, XM_EINTR, "run: interrupted after %llu of %llu paths",
+                          (unsigned long long)(k0 + c.done), (unsigned long long)slots);
+    if (st == XM_OK) {
+        xm_cascade_acc_merge(r->acc, chunk);
+        if (ps != NULL)
+            xm_mergestats_merge(r->ps, ps);
+        r->paths_done = k1;
+        r->elapsed_s += c.elapsed_s;
+        if (c.threads > r->threads)
+            r->threads = c.threads;
+    }
+    xm_cascade_acc_free(chunk);
+    xm_mergestats_free(ps);
+    return st;
+}

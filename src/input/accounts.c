@@ -1,0 +1,133 @@
+/* accounts.c — accounts and positions, structure-of-arrays (see xmrisk/accounts.h). */
+#include "xmrisk/accounts.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Resize `*p` to `n` elements of `size` bytes. */
+static int resize(void **p, size_t n, size_t size)
+{
+    void *q = realloc(*p, n * size);
+    if (q == NULL)
+        return -1;
+    *p = q;
+    return 0;
+}
+
+/* The capacity after doubling `cap` until it holds `need`. */
+static size_t grown(size_t cap, size_t need)
+{
+    size_t n = cap ? cap : 16;
+    while (n < need)
+        n *= 2;
+    return n;
+}
+
+xm_accounts *xm_accounts_alloc(xm_error *err)
+{
+    xm_accounts *b = calloc(1, sizeof *b);
+    if (b != NULL)
+        b->first = calloc(1, sizeof *b->first);
+    if (b == NULL || b->first == NULL) {
+        free(b);
+        xm_error_set(err, XM_ENOMEM, "accounts: out of memory");
+        return NULL;
+    }
+    return b;
+}
+
+void xm_accounts_free(xm_accounts *b)
+{
+    if (b == NULL)
+        return;
+    free(b->mode);
+    free(b->wallet);
+    free(b->first);
+    free(b->id_off);
+    free(b->ids);
+    free(b->owner);
+    free(b->asset);
+    free(b->qty);
+    free(b->entry);
+    free(b->margin);
+    free(b);
+}
+
+static int grow_accounts(xm_accounts *b, size_t need)
+{
+    if (need <= b->cap_accounts)
+        return 0;
+    size_t n = grown(b->cap_accounts, need);
+    if (resize((void **)&b->mode, n, sizeof *b->mode) ||
+        resize((void **)&b->wallet, n, sizeof *b->wallet) ||
+        resize((void **)&b->id_off, n, sizeof *b->id_off) ||
+        resize((void **)&b->first, n + 1, sizeof *b->first))
+        return -1;
+    b->cap_accounts = n;
+    return 0;
+}
+
+static int grow_positions(xm_accounts *b, size_t need)
+{
+    if (need <= b->cap_positions)
+        return 0;
+    size_t n = grown(b->cap_positions, need);
+    if (resize((void **)&b->owner, n, sizeof *b->owner) ||
+        resize((void **)&b->asset, n, sizeof *b->asset) ||
+        resize((void **)&b->qty, n, sizeof *b->qty) ||
+        resize((void **)&b->entry, n, sizeof *b->entry) ||
+        resize((void **)&b->margin, n, sizeof *b->margin))
+        return -1;
+    b->cap_positions = n;
+    return 0;
+}
+
+static int grow_ids(xm_accounts *b, size_t need)
+{
+    if (need <= b->ids_cap)
+        return 0;
+    size_t n = grown(b->ids_cap, need);
+    if (resize((void **)&b->ids, n, 1))
+        return -1;
+    b->ids_cap = n;
+    return 0;
+}
+
+xm_status xm_accounts_add_account(xm_accounts *b, const char *id, xm_margin_mode mode, double wallet,
+                              xm_error *err)
+{
+    size_t len = strlen(id) + 1, a = b->n_accounts;
+    if (a >= UINT32_MAX - 1 || b->ids_len + len > UINT32_MAX)
+        return xm_error_set(err, XM_EMODEL, "accounts: more than 2^32 accounts or id bytes");
+    if (grow_accounts(b, a + 1) || grow_ids(b, b->ids_len + len))
+        return xm_error_set(err, XM_ENOMEM, "accounts: out of memory at account %zu", a);
+    memcpy(b->ids + b->ids_len, id, len);
+    b->id_off[a] = (uint32_t)b->ids_len;
+    b->ids_len += len;
+    b->mode[a] = (uint8_t)mode;
+    b->wallet[a] = wallet;
+    b->first[a] = (uint32_t)b->n_positions;
+    b->first[a + 1] = (uint32_t)b->n_positions;
+    b->n_accounts = a + 1;
+    return XM_OK;
+}
+
+xm_status xm_accounts_add_position(xm_accounts *b, uint16_t asset, double qty, double entry,
+                               double margin, xm_error *err)
+{
+    size_t j = b->n_positions;
+    if (b->n_accounts == 0)
+        return xm_error_set(err, XM_EMODEL, "accounts: a position needs an account first");
+    if (j >= UINT32_MAX - 1)
+        return xm_error_set(err, XM_EMODEL, "accounts: more than 2^32 positions");
+    if (grow_positions(b, j + 1))
+        return xm_error_set(err, XM_ENOMEM, "accounts: out of memory at position %zu", j);
+    b->owner[j] = (uint32_t)(b->n_accounts - 1);
+    b->asset[j] = asset;
+    b->qty[j] = qty;
+    b->entry[j] = entry;
+    b->margin[j] = margin;
+    b->n_positions = j + 1;
+    b->first[b->n_accounts] = (uint32_t)b->n_positions;
+    return XM_OK;
+}
