@@ -8,7 +8,7 @@
  * with probability 0.6, entry = mark exp(0.03 u), u uniform in [-1, 1], leverage log-uniform in
  * 2 .. 50 (cross: W = sum notional / leverage of the account's draw; isolated: M_j = notional /
  * leverage of the position's draw). Every asset uses Binance BTCUSDT's early-2025 12-tier table
- * (shared/reference/exchange-mechanics.md a.1).
+ * (docs/venues.md a.1).
  *
  * Methods, one full pass each:
  *   direct   E and MM summed here over the book's arrays (the reference "naive" check:
@@ -124,7 +124,7 @@ static double log_unif(uint64_t *s, double lo, double hi)
     return exp(log(lo) + (log(hi) - log(lo)) * unif(s));
 }
 
-/* exchange-mechanics.md a.1, Binance BTCUSDT ~early 2025: cap, max leverage, MMR. */
+/* docs/venues.md a.1, Binance BTCUSDT ~early 2025: cap, max leverage, MMR. */
 static const double binance_2025[][3] = {
     {50e3, 125, 0.004},  {600e3, 100, 0.005}, {3e6, 75, 0.0065},  {12e6, 50, 0.010},
     {70e6, 25, 0.020},   {100e6, 20, 0.025},  {230e6, 10, 0.05},  {480e6, 5, 0.10},

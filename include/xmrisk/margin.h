@@ -3,7 +3,7 @@
  * today's liquidation prices.
  *
  * Semantics: docs/model.md §3-§5 (and docs/margin.md for the choices made where the spec is
- * silent); venue rules, worked examples and sources: shared/reference/exchange-mechanics.md.
+ * silent); venue rules, worked examples and sources: docs/venues.md.
  *
  * A *unit* is what becomes liquidatable: a cross account (all its positions together), or one
  * isolated position. A unit is named by its account and, for isolated positions, the position
@@ -143,7 +143,7 @@ void xm_liq_settle(xm_margin_state *s, size_t account, long position, const doub
 /* Today's liquidation price of position j of the book (as loaded, not a state): the mark of
  * its asset at which its unit becomes liquidatable (E = MM), every other mark held at
  * `marks`, moving across tiers until the tier of the notional at that price is the one used
- * (Binance's procedure, exchange-mechanics.md a.1). Returns 1 and the price, or 0 when no
+ * (Binance's procedure, docs/venues.md a.1). Returns 1 and the price, or 0 when no
  * positive price reaches it (e.g. an over-collateralised long, or a unit liquidatable at
  * every price). Several positions of one cross account in the same asset move together; with
  * longs and shorts mixed, the root nearest the current mark is returned. */

@@ -1,8 +1,7 @@
 /* xmrisk/market.h — the market half of a model: assets, their process, correlation, impact.
  *
- * Semantics are those of the model specification (shared/spec/model.md §2; copy in
- * docs/model.md). Units: prices in USD per base unit, volatilities and drifts annual on a
- * 365-day year, jump sizes in log-price.
+ * Semantics are those of the model specification (docs/model.md §2). Units: prices in USD
+ * per base unit, volatilities and drifts annual on a 365-day year, jump sizes in log-price.
  */
 #ifndef XMRISK_MARKET_H
 #define XMRISK_MARKET_H

@@ -1,4 +1,4 @@
-/* xmrisk/model.h — one experiment, as read from a model file (shared/spec/interface.md).
+/* xmrisk/model.h — one experiment, as read from a model file (docs/interface.md).
  *
  * The loader reads YAML (libfyaml), checks every key and value, and reports the first problem
  * as one line "FILE:LINE:COLUMN: KEY.PATH: expected WHAT, got VALUE" with XM_EMODEL (lines and

@@ -1,7 +1,7 @@
 /* xmrisk/venue.h — venue rules: maintenance-margin tiers, liquidation, insurance fund, ADL.
  *
  * Semantics: docs/model.md §3; venue rules and their sources:
- * shared/reference/exchange-mechanics.md §(a)-(b). Defaults are Binance USDⓈ-M's (a.1, b).
+ * docs/venues.md §(a)-(b). Defaults are Binance USDⓈ-M's (a.1, b).
  */
 #ifndef XMRISK_VENUE_H
 #define XMRISK_VENUE_H

@@ -4,7 +4,7 @@
  * A lone isolated position does not move prices, so it is liquidated on a path exactly when
  * the path's mark crosses its liquidation price at one of the checks (steps 1..N, model.md §5).
  * For a long: min_t S_t <= x(L); for a short: max_t S_t >= x(L), with x(L) from xm_liq_price
- * (Binance's formula with the tier table, shared/reference/exchange-mechanics.md a.1). So the
+ * (Binance's formula with the tier table, docs/venues.md a.1). So the
  * paths are simulated once, each path's extremes are kept sorted, and every candidate
  * leverage costs one liquidation price and one binary search: the same paths for every
  * candidate (common random numbers) and a probability monotone in L by construction.

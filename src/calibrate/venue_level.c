@@ -7,7 +7,7 @@
  * on the same seed and paths (common random numbers). Leverage cap: every unit above the cap
  * is scaled down to it (xm_cal_apply_leverage_cap), as a venue enforcing a new cap would force
  * (Binance lowers the allowed leverage of open positions by reducing them; see
- * shared/reference/exchange-mechanics.md a.1 on tier limits). Maintenance rate: the tier's
+ * docs/venues.md a.1 on tier limits). Maintenance rate: the tier's
  * rate is replaced and every cum re-derived (model.md §3).
  */
 #include "xmrisk/calibrate.h"

@@ -175,7 +175,7 @@ static uint32_t unit_of_position(const xm_cascade_ws *w, size_t j)
 
 /* Impact coefficients (model.md §5.3.3): linear dI = 0.01 X / D; square root
  * dI = sign(X) Y sigma_day sqrt(|X| / V), sigma_day = sigma / sqrt(365)
- * (exchange-mechanics.md c: Donier & Bonart 2015). Decay per step 2^(-dt/h). */
+ * (docs/venues.md c: Donier & Bonart 2015). Decay per step 2^(-dt/h). */
 static void impact_constants(xm_cascade_ws *w)
 {
     double dt_min = w->m->horizon_days * 1440.0 / w->m->steps;

@@ -1,4 +1,4 @@
-/* liqprice_cmd.h — the body of `xmrisk liqprice MODEL` (shared/spec/interface.md). */
+/* liqprice_cmd.h — the body of `xmrisk liqprice MODEL` (docs/interface.md). */
 #ifndef XMRISK_CLI_LIQPRICE_CMD_H
 #define XMRISK_CLI_LIQPRICE_CMD_H
 

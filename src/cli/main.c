@@ -6,7 +6,7 @@
  *   xmrisk merge PART... [--out DIR] [--quiet]
  *   xmrisk check MODEL
  *
- * Exit status (shared/spec/interface.md): 0 success, 1 a failure while running, 2 a usage or
+ * Exit status (docs/interface.md): 0 success, 1 a failure while running, 2 a usage or
  * model error. Every error is one line on standard error.
  */
 #include <errno.h>

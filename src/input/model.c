@@ -1,4 +1,4 @@
-/* model.c — read and validate a model file (see xmrisk/model.h, shared/spec/interface.md).
+/* model.c — read and validate a model file (see xmrisk/model.h, docs/interface.md).
  *
  * Every problem is reported once, the first in file order within each mapping, as
  * "FILE:LINE:COLUMN: KEY.PATH: expected WHAT, got VALUE" (yaml_tree.h) with XM_EMODEL.

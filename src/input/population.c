@@ -38,7 +38,7 @@
  * W = sum over the account's positions of N / L_pos. So every account starts with equity
  * W (or M) = N / L_pos >= N / max_leverage_k > N mmr_k - cum_k = MM(N) as soon as the tier
  * table has mmr_k < 1 / max_leverage_k, which holds in every published table (e.g. Binance
- * 125x / 0.4%, 1x / 50%; exchange-mechanics.md a.1). A hand-made table that breaks it
+ * 125x / 0.4%, 1x / 50%; docs/venues.md a.1). A hand-made table that breaks it
  * (mmr_k >= 1 / max_leverage_k) can produce accounts liquidatable at entry; nothing here
  * corrects that, and `xmrisk check` warns about such accounts.
  * That guarantee is at each account's own entry prices. A run starts at today's prices S0,

@@ -12,7 +12,7 @@
  *
  *   x = ( sum q_i e_i - C - sum cum_{k_i} ) / ( sum q_i - sum |q_i| mmr_{k_i} ),
  *
- * which for one member is Binance's one-way formula (shared/reference/exchange-mechanics.md
+ * which for one member is Binance's one-way formula (docs/venues.md
  * a.1: LP = (WB - TMM1 + UPNL1 + cum - Side Q EP) / (Q MMR - Side Q), with TMM1 and UPNL1 the
  * other contracts' MM and PnL at their marks) and, with one tier, Hyperliquid's (a.5).
  *

@@ -1,7 +1,7 @@
 /* margin.c — health of a unit at marks, its liquidation orders, and settlement: realized PnL,
  * clearance fee, insurance fund, auto-deleveraging (ADL) and socialized loss
  * (see xmrisk/margin.h; semantics docs/model.md §3-§5, choices docs/margin.md; venue rules
- * shared/reference/exchange-mechanics.md). xm_liq_price lives in liqprice.c.
+ * docs/venues.md). xm_liq_price lives in liqprice.c.
  *
  * Nothing here allocates except xm_margin_state_alloc: health, plan and settle run on the
  * state's arrays and its ADL scratch (cand, score).
@@ -153,7 +153,7 @@ static double snapped(double q_new, double q_old)
 
 /* model.md §4: cross E = W + sum_j q_j (m_j - e_j), MM = sum_j MM_asset(|q_j| m_j);
  * isolated E_j = M_j + q_j (m_j - e_j), MM_j = MM_asset(|q_j| m_j). Tiers: xm_tier_mm
- * (exchange-mechanics.md a.0: cross MM is the sum of per-symbol tiered MM). */
+ * (docs/venues.md a.0: cross MM is the sum of per-symbol tiered MM). */
 xm_health xm_margin_health(const xm_margin_state *s, size_t account, long position,
                            const double *marks)
 {
@@ -175,7 +175,7 @@ xm_health xm_margin_health(const xm_margin_state *s, size_t account, long positi
 /* ---------------------------------------------------------------------------------------- */
 /* Orders                                                                                   */
 
-/* model.md §3, §5.3.2. Partial mode is Hyperliquid's (exchange-mechanics.md a.5): `step`
+/* model.md §3, §5.3.2. Partial mode is Hyperliquid's (docs/venues.md a.5): `step`
  * (20%) of positions above min_partial_notional ($100k), the rest in full; the backstop
  * (E < 2/3 MM) closes everything. Every entry of the unit is written (0 for a flat position);
  * the return value counts the orders (entries != 0). */
@@ -212,7 +212,7 @@ static double effective_close(double q, double c)
 }
 
 /* Closing c (signed, opposite to q) at p realizes -c (p - e) (a long sells: c < 0, |c|(p - e);
- * exchange-mechanics.md a.0: realized PnL uses fills, not marks) into the unit's W or M_j.
+ * docs/venues.md a.0: realized PnL uses fills, not marks) into the unit's W or M_j.
  * Returns sum |c| p. The effective closes go to s->score[j] for j in the unit: ADL reads them
  * there (candidates come from other accounts, so their scores never overwrite these). */
 static double realize(xm_margin_state *s, unit_span u, double *base, const double *close_qty,
@@ -235,7 +235,7 @@ static double realize(xm_margin_state *s, unit_span u, double *base, const doubl
 }
 
 /* Clearance fee min(fee_rate N, max(0, E)) from the unit to the fund (model.md §3;
- * exchange-mechanics.md a.1: "charged on the liquidated notional, paid from remaining
+ * docs/venues.md a.1: "charged on the liquidated notional, paid from remaining
  * margin to the insurance fund"). */
 static double take_fee(xm_margin_state *s, double *base, double equity, double notional)
 {
@@ -247,7 +247,7 @@ static double take_fee(xm_margin_state *s, double *base, double equity, double n
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* ADL ranking (exchange-mechanics.md b)                                                     */
+/* ADL ranking (docs/venues.md b)                                                            */
 
 /* Binance: PnL% = max(0, uPnL)/max(1, W), MarginRatio = MM/E (0 when E <= 0);
  * score = PnL% * MarginRatio. W is the wallet (cross) or the isolated margin. */
@@ -440,7 +440,7 @@ static size_t adl_candidates(xm_margin_state *s, size_t account, size_t i, doubl
 }
 
 /* Close x of candidate j at the bankruptcy price b, off-book and without fee
- * (exchange-mechanics.md b, Binance: "closed at the bankruptcy price of the liquidated
+ * (docs/venues.md b, Binance: "closed at the bankruptcy price of the liquidated
  * order, no fee"): it realizes x sign(q)(b - e) into its W or M_j. */
 static void adl_fill(xm_margin_state *s, size_t j, double x, double b)
 {
@@ -502,7 +502,7 @@ static double asset_close(const xm_margin_state *s, unit_span u, size_t j)
 
 /* ADL of what the fund could not pay, R: shares R_i = R N_i / sum N over the closed assets,
  * N_i = |c_i| p_i; each asset is deleveraged on its own, and what one asset cannot cover is
- * not moved to another (exchange-mechanics.md b, Hyperliquid Oct-2025: "ADL strictly per
+ * not moved to another (docs/venues.md b, Hyperliquid Oct-2025: "ADL strictly per
  * asset"). Returns the part of R covered. */
 static double adl_cover(xm_margin_state *s, size_t account, unit_span u, const double *exec,
                         const double *marks, double rest)
@@ -528,7 +528,7 @@ static double adl_cover(xm_margin_state *s, size_t account, unit_span u, const d
 /* Settlement: close-out                                                                    */
 
 /* Deficit D of a flat unit: the fund pays min(fund, D), ADL covers what it can of the rest,
- * the remainder is socialized (model.md §3; exchange-mechanics.md b: "pays deficits of
+ * the remainder is socialized (model.md §3; docs/venues.md b: "pays deficits of
  * bankrupt accounts back to 0"). */
 static void cover_deficit(xm_margin_state *s, size_t account, unit_span u, const double *exec,
                           const double *marks, double deficit, xm_liq_result *r)
@@ -550,7 +550,7 @@ static void cover_deficit(xm_margin_state *s, size_t account, unit_span u, const
 }
 
 /* A unit with nothing open: equity left after the fee is W (M_j). Positive: kept, or moved
- * to the fund in to_fund mode (exchange-mechanics.md a.2, Bybit: closed at bankruptcy, the
+ * to the fund in to_fund mode (docs/venues.md a.2, Bybit: closed at bankruptcy, the
  * surplus goes to the fund). Negative: a deficit; W (M_j) is topped back to 0. */
 static void close_out(xm_margin_state *s, size_t account, unit_span u, double *base,
                       const double *exec, const double *marks, xm_liq_result *r)

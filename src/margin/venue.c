@@ -10,7 +10,7 @@
 xm_status xm_venue_init(xm_venue *v, size_t n_assets, xm_error *err)
 {
     memset(v, 0, sizeof *v);
-    /* Defaults: Binance USDⓈ-M (exchange-mechanics.md a.1: BTCUSDT clearance fee 1.25% in a
+    /* Defaults: Binance USDⓈ-M (docs/venues.md a.1: BTCUSDT clearance fee 1.25% in a
      * 2025/26 exchangeInfo fixture; full liquidation for retail-size accounts; Binance ADL
      * ranking, b). Partial-mode numbers are Hyperliquid's (a.5: 20% of positions above
      * $100k, backstop below 2/3 of MM), used only when mode is partial. */

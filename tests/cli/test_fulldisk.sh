@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # test_fulldisk.sh XMRISK MODELS_DIR DATA_DIR — every command that writes files, on a full disk
-# and in directories it cannot write (shared/spec/interface.md): exit status 1, exactly one line
+# and in directories it cannot write (docs/interface.md): exit status 1, exactly one line
 # on standard error naming the file and the cause, no result file under its final name, no
 # temporary file left, and a complete result already in the directory left byte for byte.
 #

@@ -882,7 +882,7 @@ static void test_margin_model(void **state)
 static void test_venue_defaults(void **state)
 {
     (void)state;
-    /* without the section: Binance defaults (exchange-mechanics.md a.1), no tiers */
+    /* without the section: Binance defaults (docs/venues.md a.1), no tiers */
     xm_model *m = load_ok(MARGIN_MARKET);
     const xm_venue *v = &m->venue;
     assert_int_equal(m->has_venue, 0);

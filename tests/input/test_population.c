@@ -23,7 +23,7 @@
 /* ---- a 7-asset world: 5 drawable assets, one without tiers, one of weight 0 ---- */
 
 /* cap, max leverage, mmr */
-static const double binance_2021[][3] = {  /* BTCUSDT, Mar-2021 (exchange-mechanics.md a.1) */
+static const double binance_2021[][3] = {  /* BTCUSDT, Mar-2021 (docs/venues.md a.1) */
     {5e4, 125, 0.004}, {2.5e5, 100, 0.005}, {1e6, 50, 0.01}, {1e7, 20, 0.025},
     {2e7, 10, 0.05}, {5e7, 5, 0.10}, {1e8, 4, 0.125}, {2e8, 3, 0.15},
     {3e8, 2, 0.25}, {5e8, 1, 0.5}};

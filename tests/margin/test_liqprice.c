@@ -1,6 +1,6 @@
 /* test_liqprice.c — today's liquidation price (xm_liq_price, src/margin/liqprice.c).
  *
- * Known answers from shared/reference/exchange-mechanics.md (a.1 Binance, a.5 Hyperliquid),
+ * Known answers from docs/venues.md (a.1 Binance, a.5 Hyperliquid),
  * tier switching, several positions in one asset, edge cases, and a property test over random
  * books that checks E = MM at every price returned, with E and MM computed here from the book
  * and xm_tier_mm alone (never through src/margin/margin.c). */
@@ -18,29 +18,29 @@ typedef struct {
 
 #define N_OF(a) (sizeof(a) / sizeof *(a))
 
-/* exchange-mechanics.md a.1, Binance BTCUSDT, Mar-2021 announcement (first tiers). */
+/* docs/venues.md a.1, Binance BTCUSDT, Mar-2021 announcement (first tiers). */
 static const tier_row binance_2021[] = {
     {50e3, 125, 0.004}, {250e3, 100, 0.005}, {1e6, 50, 0.010}, {10e6, 20, 0.025},
 };
 
-/* exchange-mechanics.md a.1, ETHUSDT: the API doc's illustrative bracket 1 (0-10k, 75x,
+/* docs/venues.md a.1, ETHUSDT: the API doc's illustrative bracket 1 (0-10k, 75x,
  * 0.65%); the tiers above it are only there so that the table goes on. */
 static const tier_row eth_api_doc[] = {{10e3, 75, 0.0065}, {1e12, 50, 0.010}};
 
-/* exchange-mechanics.md a.1, Binance BTCUSDT, ~early 2025 (12 tiers). */
+/* docs/venues.md a.1, Binance BTCUSDT, ~early 2025 (12 tiers). */
 static const tier_row binance_2025[] = {
     {50e3, 125, 0.004},   {600e3, 100, 0.005}, {3e6, 75, 0.0065},  {12e6, 50, 0.010},
     {70e6, 25, 0.020},    {100e6, 20, 0.025},  {230e6, 10, 0.05},  {480e6, 5, 0.10},
     {600e6, 4, 0.125},    {800e6, 3, 0.15},    {1.2e9, 2, 0.25},   {1.8e9, 1, 0.50},
 };
 
-/* exchange-mechanics.md a.1, Binance BTCUSDT, Aug-2025 (the 4 tiers captured): 0.4% cum 0,
+/* docs/venues.md a.1, Binance BTCUSDT, Aug-2025 (the 4 tiers captured): 0.4% cum 0,
  * 0.5% cum 300, 0.65% cum 1,500, 1% cum 12,000. */
 static const tier_row binance_aug2025[] = {
     {300e3, 150, 0.004}, {800e3, 100, 0.005}, {3e6, 75, 0.0065}, {12e6, 50, 0.010},
 };
 
-/* exchange-mechanics.md a.5, Hyperliquid BTC: 0-150M at 40x (MM rate 1/(2 40) = 1.25%),
+/* docs/venues.md a.5, Hyperliquid BTC: 0-150M at 40x (MM rate 1/(2 40) = 1.25%),
  * then 20x (2.5%). */
 static const tier_row hyperliquid_btc[] = {{150e6, 40, 0.0125}, {1e12, 20, 0.025}};
 
@@ -137,7 +137,7 @@ static double f_at(const xm_accounts *b, const xm_venue *v, size_t j, const doub
 
 /* ---- known answers ---- */
 
-/* Binance's published cross example (exchange-mechanics.md a.1, the 2020 FAQ, one-way mode):
+/* Binance's published cross example (docs/venues.md a.1, the 2020 FAQ, one-way mode):
  * WB = 10.72 USDT; short 0.005 BTC at 9,451.53 (MMR 0.4%, cum 0) and long 1 ETH at 199.53
  * (MMR 0.65%). For BTC the other contract is ETH with TMM1 = 1.3 and UPNL1 = 0.47: the ETH
  * mark is 200 (0.0065 x 200 = 1.3, 200 - 199.53 = 0.47). For ETH, TMM1 = 0.19 and UPNL1 =
@@ -168,7 +168,7 @@ static void test_binance_published_cross(void **state)
     xm_venue_clear(&v);
 }
 
-/* The derived vectors of exchange-mechanics.md a.1 with the Aug-2025 tiers 1/2:
+/* The derived vectors of docs/venues.md a.1 with the Aug-2025 tiers 1/2:
  * WB 10,000, long 1 BTC at 100,000 (tier 1: 0.4%, cum 0) -> 90,361.45, E = MM = 361.45 there;
  * WB 50,000, long 5 BTC at 100,000 (tier 2: 0.5%, cum 300) -> 90,391.96 (451,960 notional:
  * still tier 2). */
@@ -198,7 +198,7 @@ static void test_binance_derived_vectors(void **state)
     xm_venue_clear(&v);
 }
 
-/* Hyperliquid (exchange-mechanics.md a.5): liq = price - side margin_available / size /
+/* Hyperliquid (docs/venues.md a.5): liq = price - side margin_available / size /
  * (1 - l side), l = 1/(2 40) = 1.25%; account 10k, long 1 BTC at 100k -> 91,139.24, with
  * E = MM = 1,139.24 there. Isolated with the same margin gives the same answer. */
 static void test_hyperliquid_example(void **state)

@@ -2,7 +2,7 @@
  * prices, liquidation orders (full, partial, backstop), settlement (fee, surplus, deficit),
  * insurance fund, ADL ranking and fills, socialized loss, and the ledger identities.
  *
- * Known answers cite shared/reference/exchange-mechanics.md ("a.1" etc.); hand-derived ones
+ * Known answers cite docs/venues.md ("a.1" etc.); hand-derived ones
  * show their arithmetic in the comment next to them. */
 #include "xm_test.h"
 
@@ -509,7 +509,7 @@ static void test_partial_negative_equity_waits_for_backstop(void **state)
  *  X short 0.4 @ 90,000, W 3,000: uPnL 400, E 3,400, MM 142.4
  *  Y short 0.8 @ 105,000, W 8,000: uPnL 12,800, E 20,800, MM 284.8
  *  Z short 0.4 @ 110,000, W 20,000: uPnL 8,400, E 28,400, MM 142.4
- * Scores (exchange-mechanics.md b):
+ * Scores (docs/venues.md b):
  *  binance (uPnL/W)(MM/E): X 0.13333*0.041882 = 0.0055843, Y 1.6*0.013692 = 0.021908,
  *                          Z 0.42*0.0050141 = 0.0021059               -> Y, X, Z
  *  bybit ((e-m)/e)(|q|m/E): X 0.011111*10.471 = 0.11634, Y 0.15238*3.4231 = 0.52161,

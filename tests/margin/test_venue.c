@@ -1,7 +1,7 @@
 /* test_venue.c — maintenance-margin tiers (cum derivation, continuity, lookup), tier-table
  * validation, venue defaults and ADL names (src/margin/venue.c).
  *
- * Every published table below is copied from shared/reference/exchange-mechanics.md, whose
+ * Every published table below is copied from docs/venues.md, whose
  * author checked each cum by hand; the tests re-derive them from caps and rates alone. */
 #include "xm_test.h"
 
@@ -16,7 +16,7 @@ typedef struct {
     double cap, lev, mmr, cum;  /* cum: as published, for comparison only */
 } tier_row;
 
-/* exchange-mechanics.md a.1, Binance BTCUSDT, Mar-2021 announcement [H]. */
+/* docs/venues.md a.1, Binance BTCUSDT, Mar-2021 announcement [H]. */
 static const tier_row binance_2021[] = {
     {50e3, 125, 0.004, 0},           {250e3, 100, 0.005, 50},
     {1e6, 50, 0.010, 1300},          {10e6, 20, 0.025, 16300},
@@ -25,7 +25,7 @@ static const tier_row binance_2021[] = {
     {300e6, 2, 0.25, 25016300},      {500e6, 1, 0.50, 100016300},
 };
 
-/* exchange-mechanics.md a.1, Binance BTCUSDT, ~early 2025 [M]. */
+/* docs/venues.md a.1, Binance BTCUSDT, ~early 2025 [M]. */
 static const tier_row binance_2025[] = {
     {50e3, 125, 0.004, 0},           {600e3, 100, 0.005, 50},
     {3e6, 75, 0.0065, 950},          {12e6, 50, 0.010, 11450},
@@ -35,13 +35,13 @@ static const tier_row binance_2025[] = {
     {1.2e9, 2, 0.25, 121481450},     {1.8e9, 1, 0.50, 421481450},
 };
 
-/* exchange-mechanics.md a.1, Binance BTCUSDT, Aug-2025 (first 4 of 12 tiers captured) [M]. */
+/* docs/venues.md a.1, Binance BTCUSDT, Aug-2025 (first 4 of 12 tiers captured) [M]. */
 static const tier_row binance_aug2025[] = {
     {300e3, 150, 0.004, 0}, {800e3, 100, 0.005, 300},
     {3e6, 75, 0.0065, 1500}, {12e6, 50, 0.010, 12000},
 };
 
-/* exchange-mechanics.md a.2, Bybit BTCUSDT risk limits (risk limit / max lev / MMR /
+/* docs/venues.md a.2, Bybit BTCUSDT risk limits (risk limit / max lev / MMR /
  * deduction) [H]; the reference verified tiers 2-3, these tests all 20. */
 static const tier_row bybit_btc[] = {
     {2e6, 100, 0.005, 0},          {2.6e6, 90, 0.0056, 1200},     {3.2e6, 80, 0.0063, 3020},
@@ -53,7 +53,7 @@ static const tier_row bybit_btc[] = {
     {75e6, 15, 0.040, 1107000},    {80e6, 14, 0.045, 1482000},
 };
 
-/* exchange-mechanics.md a.5, Hyperliquid BTC: 0-150M at 40x, then 20x; MM rate 1/(2 maxLev);
+/* docs/venues.md a.5, Hyperliquid BTC: 0-150M at 40x, then 20x; MM rate 1/(2 maxLev);
  * the reference derives the deduction above 150M: 150M (2.5% - 1.25%) = 1.875M. */
 static const tier_row hyperliquid_btc[] = {{150e6, 40, 0.0125, 0}, {1e12, 20, 0.025, 1.875e6}};
 
@@ -221,7 +221,7 @@ static void test_prepare_accepts_flat_rates(void **state)
     free(t.tier);
 }
 
-/* venue.h defaults: Binance's (exchange-mechanics.md a.1, b), partial-mode numbers
+/* venue.h defaults: Binance's (docs/venues.md a.1, b), partial-mode numbers
  * Hyperliquid's (a.5). */
 static void test_venue_defaults(void **state)
 {
@@ -272,7 +272,7 @@ static void test_adl_names(void **state)
 /* MM(N) = N mmr_k - cum_k is continuous at every cap of every tier table bundled in models/
  * (model.md §3): the left and right formulas agree at each cap to 1e-9 relative. The BTC
  * table of default.yaml is Binance's early-2025 BTCUSDT ladder, whose published cum column
- * (exchange-mechanics.md a.1) the derivation must reproduce exactly. */
+ * (docs/venues.md a.1) the derivation must reproduce exactly. */
 static void check_table_continuity(const char *file, const char *sym, const xm_tier_table *t)
 {
     for (size_t k = 0; k + 1 < t->n; k++) {
