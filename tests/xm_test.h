@@ -15,6 +15,24 @@
 
 #include <cmocka.h>
 
+/* Run a group of tests, or only some of its cases: XM_TEST_FILTER=PATTERN runs the cases whose
+ * name matches, XM_TEST_SKIP=PATTERN skips those that match (cmocka's patterns: `*` any run of
+ * characters, `?` one character), e.g. `XM_TEST_FILTER=test_wrong_types build/tests/test_model`.
+ * Unset or empty: every case runs. */
+static inline void xm_test_apply_filters(void)
+{
+    const char *run = getenv("XM_TEST_FILTER"), *skip = getenv("XM_TEST_SKIP");
+    if (run != NULL && run[0] != '\0')
+        cmocka_set_test_filter(run);
+    if (skip != NULL && skip[0] != '\0')
+        cmocka_set_skip_filter(skip);
+}
+
+#define xm_run_tests(group, setup, teardown)                                               \
+    (xm_test_apply_filters(), cmocka_run_group_tests(group, setup, teardown))
+#define xm_run_tests_name(name, group, setup, teardown)                                    \
+    (xm_test_apply_filters(), cmocka_run_group_tests_name(name, group, setup, teardown))
+
 /* Fail, printing both strings, unless `needle` occurs in `haystack`. */
 #define assert_contains(haystack, needle)                                                  \
     do {                                                                                   \

@@ -606,5 +606,5 @@ int main(void)
         cmocka_unit_test(test_venue_mmr),
         cmocka_unit_test(test_tiers),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }

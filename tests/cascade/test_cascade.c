@@ -879,5 +879,5 @@ int main(void)
         cmocka_unit_test(test_watch_matches_brute_force),
         cmocka_unit_test(test_sort_u32),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }

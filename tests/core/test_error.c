@@ -74,5 +74,5 @@ int main(void)
         cmocka_unit_test(test_long_message_is_cut),
         cmocka_unit_test(test_message_is_one_line),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }

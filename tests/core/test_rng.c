@@ -183,5 +183,5 @@ int main(void)
         cmocka_unit_test(test_path_streams),
         cmocka_unit_test(test_neighbour_streams_uncorrelated),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }

@@ -96,5 +96,5 @@ int main(void)
         cmocka_unit_test(test_advance_matches),
         cmocka_unit_test(test_advance_then_discard_equivalence),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }

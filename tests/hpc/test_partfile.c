@@ -1005,5 +1005,5 @@ int main(void)
         cmocka_unit_test(test_checkpoint_refusals),
         cmocka_unit_test(test_checkpoint_time_interval),
     };
-    return cmocka_run_group_tests(tests, make_tmpdir, remove_tmpdir);
+    return xm_run_tests(tests, make_tmpdir, remove_tmpdir);
 }

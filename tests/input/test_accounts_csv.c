@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <math.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "input/accounts_csv.h"
 #include "xmrisk/model.h"
@@ -554,13 +553,6 @@ static void test_csv_numbers(void **state)
 
 /* ---- size ------------------------------------------------------------------------------- */
 
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static void test_csv_large(void **state)
 {
     (void)state;
@@ -594,12 +586,9 @@ static void test_csv_large(void **state)
     world_init(&w);
     xm_error err;
     xm_accounts *b = xm_accounts_alloc(&err);
-    double t0 = now_s();
     xm_status s = xm_accounts_csv_load(ap, pp, &w.m, &w.v, b, NULL, &err);
-    double dt = now_s() - t0;
     if (s != XM_OK)
         fail_msg("%s", err.msg);
-    print_message("loaded %d accounts and %d positions in %.3f s\n", N_ACC, N_ACC * PER, dt);
     assert_int_equal(b->n_accounts, N_ACC);
     assert_int_equal(b->n_positions, N_ACC * PER);
     /* grouping: account a holds its PER positions, in file (round) order */
@@ -618,7 +607,6 @@ static void test_csv_large(void **state)
             assert_near(b->margin[j], a % 5 == 3 ? 1234.5 : 0.0, 0);
         }
     }
-    assert_true(dt < 5.0);
     xm_accounts_free(b);
     world_clear(&w);
     remove_file("big-a.csv");
@@ -639,5 +627,5 @@ int main(void)
         cmocka_unit_test(test_csv_numbers),
         cmocka_unit_test(test_csv_large),
     };
-    return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
+    return xm_run_tests(tests, setup_dir, teardown_dir);
 }

@@ -1364,5 +1364,5 @@ int main(void)
         cmocka_unit_test(test_population),
         cmocka_unit_test(test_population_errors),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }

@@ -750,8 +750,7 @@ int main(void)
         cmocka_unit_test(test_count_capped),
         cmocka_unit_test(test_parameter_errors),
     };
-    int failed = cmocka_run_group_tests_name("population statistics", shared, group_setup,
-                                             group_teardown);
-    failed += cmocka_run_group_tests_name("population", own, NULL, NULL);
+    int failed = xm_run_tests_name("population statistics", shared, group_setup, group_teardown);
+    failed += xm_run_tests_name("population", own, NULL, NULL);
     return failed != 0;
 }

@@ -1044,5 +1044,5 @@ int main(void)
         cmocka_unit_test(test_settle_clamps_and_edges),
         cmocka_unit_test(test_adl_index_matches_scan),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }

@@ -331,5 +331,5 @@ int main(void)
         cmocka_unit_test(test_venue_defaults),
         cmocka_unit_test(test_adl_names),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }

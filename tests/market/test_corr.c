@@ -335,5 +335,5 @@ int main(void)
         cmocka_unit_test(test_nearest_no_convergence),
         cmocka_unit_test(test_empty_matrix),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }

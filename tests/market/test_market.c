@@ -302,5 +302,5 @@ int main(void)
         cmocka_unit_test(test_prepare_repairs_when_asked),
         cmocka_unit_test(test_repair_leaves_pd_alone),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }

@@ -212,5 +212,5 @@ int main(void)
         cmocka_unit_test(test_report_files),
         cmocka_unit_test(test_outfile_unwritable),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }

@@ -909,5 +909,5 @@ int main(void)
         cmocka_unit_test(test_step_formula_and_draw_order),
         cmocka_unit_test(test_bachelier_negative_prices),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }

@@ -934,5 +934,5 @@ int main(void)
         cmocka_unit_test(test_print),
         cmocka_unit_test(test_print_top5),
     };
-    return cmocka_run_group_tests(tests, NULL, cleanup);
+    return xm_run_tests(tests, NULL, cleanup);
 }

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <cmocka.h>
+#include "xm_test.h"
 
 #include "xmrisk/mergestats.h"
 #include "xmrisk/rng.h"
@@ -351,5 +351,5 @@ int main(void)
         cmocka_unit_test(test_bincol_quantiles),
         cmocka_unit_test(test_pathstats_moments_merge_codec),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }

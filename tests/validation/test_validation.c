@@ -608,5 +608,5 @@ int main(void)
         cmocka_unit_test(test_cross_pair),
         cmocka_unit_test(test_convergence),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return xm_run_tests(tests, NULL, NULL);
 }
