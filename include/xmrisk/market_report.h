@@ -1,7 +1,8 @@
-/* xmrisk/market_report.h — statistics over paths, result files and the human summary.
+/* xmrisk/market_report.h — the report of a market-only run (a model without accounts):
+ * statistics over paths, result files and the human summary.
  *
- * Until the margin engine lands, a run reports the market: per asset the distribution of the
- * horizon log-return and of the worst drop below the start price, with Monte Carlo errors.
+ * Per asset the distribution of the horizon log-return and of the worst drop below the start
+ * price, with Monte Carlo errors. Runs with accounts report through xmrisk/cascade_run.h.
  */
 #ifndef XMRISK_MARKET_REPORT_H
 #define XMRISK_MARKET_REPORT_H

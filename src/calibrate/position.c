@@ -1,4 +1,4 @@
-/* calibrate.c — position-level and tier-table calibration (xmrisk/calibrate.h,
+/* position.c — position-level and tier-table calibration (xmrisk/calibrate.h,
  * docs/calibrate.md).
  *
  * A lone isolated position does not move prices, so it is liquidated on a path exactly when

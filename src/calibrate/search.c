@@ -1,3 +1,4 @@
+/* calibrate/ — inverse questions: the leverage, cap or tier rate for a target probability. */
 /* search.c — the bracketing search of xmrisk/calibrate.h.
  *
  * Invariant: `good` meets the target (k/n <= alpha) and `bad` does not. Each step evaluates

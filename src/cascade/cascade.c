@@ -1,3 +1,4 @@
+/* cascade/ — the cascade engine: price impact and re-checks until the book is safe. */
 /* cascade.c — one path of the whole population with price impact and liquidation cascades
  * (see xmrisk/cascade.h; semantics docs/model.md §5-§6, docs/margin.md).
  *

@@ -1,3 +1,4 @@
+/* cli/ — the xmrisk program: subcommands, flags, exit status. */
 /* xmrisk — command-line front end.
  *
  *   xmrisk run MODEL [--paths N] [--seed S] [--threads T] [--out DIR] [--quiet]

@@ -1,3 +1,4 @@
+/* core/ — status codes, RNG, the parallel path driver, files and writers, helpers. */
 /* error.c — status names and the error record (see xmrisk/error.h). */
 #include "xmrisk/error.h"
 

@@ -1,3 +1,4 @@
+/* hpc/ — large runs: part files for shards and MPI ranks, their merge, checkpoints. */
 /* partfile.c — partial results as versioned little-endian binary parts, their checks and their
  * merge (see xmrisk/partfile.h for the format and docs/hpc.md for how they are used). */
 #include "xmrisk/partfile.h"

@@ -1,3 +1,4 @@
+/* input/ — what a run reads: the model file, accounts CSV files, the population. */
 /* model.c — read and validate a model file (see xmrisk/model.h, docs/interface.md).
  *
  * Every problem is reported once, the first in file order within each mapping, as

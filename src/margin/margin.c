@@ -1,3 +1,4 @@
+/* margin/ — venue rules, tiers, health, liquidation and settlement, liquidation prices. */
 /* margin.c — health of a unit at marks, its liquidation orders, and settlement: realized PnL,
  * clearance fee, insurance fund, auto-deleveraging (ADL) and socialized loss
  * (see xmrisk/margin.h; semantics docs/model.md §3-§5, choices docs/margin.md; venue rules

@@ -1,3 +1,4 @@
+/* market/ — assets, correlation, price paths (GBM, Student-t, Bachelier, jumps). */
 /* market.c — market storage and correlation preparation (see xmrisk/market.h). */
 #include "xmrisk/market.h"
 

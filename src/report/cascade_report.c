@@ -1,3 +1,4 @@
+/* report/ — result files (summary.json, accounts.csv, paths.csv) and human summaries. */
 /* cascade_report.c — statistics of a cascade run (xm_run_result), its result files (summary.json,
  * accounts.csv, paths.csv; docs/interface.md) and the human summary (docs/model.md §6).
  *

@@ -1,3 +1,4 @@
+/* stats/ — estimators with Monte Carlo errors, and statistics that merge exactly. */
 /* estimators.c — mean/SE, type-7 quantiles, Wilson intervals (see xmrisk/estimators.h). */
 #include "xmrisk/estimators.h"
 
