@@ -4,6 +4,7 @@
 #define XM_TEST_H
 
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,6 +75,21 @@ static inline const char *xm_test_write_file(const char *basename, const char *t
     fputs(text, f);
     fclose(f);
     return path;
+}
+
+/* A stop flag raised by a progress callback (xmrisk/run_opts.h) once `at` paths are done:
+ * progress = xm_test_stop_at, progress_ctx = the xm_test_stopper, stop = &its flag. */
+typedef struct {
+    volatile sig_atomic_t flag;
+    uint64_t at;
+} xm_test_stopper;
+
+static inline void xm_test_stop_at(void *ctx, uint64_t done, uint64_t total)
+{
+    xm_test_stopper *s = (xm_test_stopper *)ctx;  /* a cast: C++ tests include this too */
+    (void)total;
+    if (done >= s->at)
+        s->flag = 1;
 }
 
 #endif /* XM_TEST_H */

@@ -10,7 +10,7 @@
 #include "xmrisk/error.h"
 #include "xmrisk/model.h"
 #include "xmrisk/mergestats.h"
-#include "xmrisk/market_run.h"
+#include "xmrisk/run_opts.h"
 
 #ifdef __cplusplus
 extern "C" {

@@ -8,30 +8,16 @@
 #ifndef XMRISK_MARKET_RUN_H
 #define XMRISK_MARKET_RUN_H
 
-#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "xmrisk/error.h"
 #include "xmrisk/model.h"
+#include "xmrisk/run_opts.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* Called with the number of finished paths, from one thread at a time (never concurrently). */
-typedef void (*xm_progress_fn)(void *ctx, uint64_t done, uint64_t total);
-
-typedef struct {
-    uint64_t paths;                  /* paths to run (>= 1) */
-    uint64_t seed;
-    int threads;                     /* OpenMP threads; 0 = all available */
-    xm_progress_fn progress;         /* optional */
-    void *progress_ctx;
-    volatile sig_atomic_t *stop;     /* optional: set non-zero (e.g. by SIGINT) to stop early */
-    int binned;                      /* cascade runs: keep binned statistics instead of every
-                                      * path's results (xmrisk/cascade_run.h, xmrisk/mergestats.h) */
-} xm_run_opts;
 
 typedef struct {
     size_t n_assets;

@@ -16,9 +16,10 @@
 #include <string.h>
 
 #include <gsl/gsl_cdf.h>
-#include <omp.h>
 
+#include "core/driver.h"
 #include "core/util.h"
+#include "market/path_drive.h"
 #include "xmrisk/margin.h"
 #include "xmrisk/paths.h"
 #include "xmrisk/estimators.h"
@@ -68,46 +69,32 @@ static void extremes_path(xm_path_ws *w, const xm_market *m, uint32_t steps, uin
     }
 }
 
+/* The driver's context (core/driver.h): a path workspace per thread, extremes_path per path. */
+typedef struct {
+    xm_path_drive pd;  /* first: the workspaces (market/path_drive.h) */
+    const xm_model *model;
+    xm_cal_extremes *e;
+} extremes_ctx;
+
+static void extremes_path_fn(void *ctx, void *ws, uint64_t p)
+{
+    const extremes_ctx *c = ctx;
+    xm_cal_extremes *e = c->e;
+    extremes_path(ws, &c->model->market, e->steps, e->seed, p, e->paths, e->min_sorted,
+                  e->max_sorted);
+}
+
 static xm_status extremes_run(const xm_model *model, xm_cal_extremes *e,
                               const xm_run_opts *opts, xm_error *err)
 {
-    double tau = e->horizon_days / e->steps / 365.0;
-    int threads = opts->threads > 0 ? opts->threads : omp_get_max_threads(), failed = 0;
-    uint64_t done = 0;
-#pragma omp parallel num_threads(threads) shared(done, failed)
-    {
-        xm_path_ws *w = xm_path_ws_alloc(&model->market, tau, NULL);
-        if (w == NULL) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp single
-        e->threads = omp_get_num_threads();
-#pragma omp for schedule(dynamic, 16)
-        for (uint64_t p = 0; p < e->paths; p++) {
-            int skip;
-#pragma omp atomic read
-            skip = failed;
-            if (skip || w == NULL || (opts->stop != NULL && *opts->stop))
-                continue;
-            extremes_path(w, &model->market, e->steps, e->seed, p, e->paths, e->min_sorted,
-                          e->max_sorted);
-            uint64_t d;
-#pragma omp atomic capture
-            d = ++done;
-            if (opts->progress != NULL && ((d & 255u) == 0 || d == e->paths)) {
-#pragma omp critical(xm_cal_progress)
-                opts->progress(opts->progress_ctx, d, e->paths);
-            }
-        }
-        xm_path_ws_free(w);
-    }
-    if (failed)
-        return xm_error_set(err, XM_ENOMEM, "calibrate: out of memory for a path workspace");
-    if (done < e->paths)
-        return xm_error_set(err, XM_EINTR, "calibrate: interrupted after %llu of %llu paths",
-                            (unsigned long long)done, (unsigned long long)e->paths);
-    return XM_OK;
+    extremes_ctx c = {{&model->market, e->horizon_days / e->steps / 365.0}, model, e};
+    xm_drive_spec s = {.ctx = &c, .ws_alloc = xm_path_drive_ws_alloc,
+                       .ws_free = xm_path_drive_ws_free, .path = extremes_path_fn, .chunk = 16,
+                       .progress_mask = 255};
+    xm_drive_out d;
+    xm_status st = xm_drive(&s, opts, 0, e->paths, &d);
+    e->threads = d.threads;
+    return xm_drive_error(st, "calibrate", "a path workspace", d.done, e->paths, err);
 }
 
 xm_status xm_cal_extremes_alloc(const xm_model *model, double horizon_days, uint32_t steps,

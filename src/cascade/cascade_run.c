@@ -6,10 +6,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include <omp.h>
-
+#include "core/driver.h"
 #include "core/util.h"
 
 
@@ -132,95 +130,63 @@ static void run_one(thread_ctx *t, xm_run_result *r, uint64_t k)
     xm_mergestats_add(t->ps, &t->pm, t->min_ratio, t->impact_at_min);
 }
 
-#define RUN_BLOCK ((uint64_t)1 << 16)  /* slots between two checks for a stop (run_slots) */
-
-/* Progress of a chunk: slots base + done of total. */
+/* One chunk of a run for the driver (core/driver.h): the model, the result whose slots are
+ * filled, and where the threads' sums and statistics are merged. */
 typedef struct {
-    const xm_run_opts *o;
-    uint64_t base, total;
-} progress_ctx;
+    const xm_model *model;
+    int naive;
+    xm_run_result *r;
+    xm_cascade_acc *into;
+    xm_mergestats *ps_into;  /* binned runs only */
+} chunk_ctx;
 
-static void report(const progress_ctx *pc, uint64_t done)
+static void *chunk_ws_alloc(void *ctx)
 {
-    const xm_run_opts *o = pc->o;
-    uint64_t d = pc->base + done;
-    if (o->progress != NULL && ((d & 15u) == 0 || d == pc->total)) {
-#pragma omp critical(xm_run_progress)
-        o->progress(o->progress_ctx, d, pc->total);
+    const chunk_ctx *c = ctx;
+    thread_ctx *t = malloc(sizeof *t);
+    if (t != NULL && !thread_init(t, c->model, c->naive, c->ps_into != NULL)) {
+        thread_free(t);
+        free(t);
+        t = NULL;
     }
+    return t;
 }
 
-/* What a chunk did: paths finished, threads used, wall time; failed: a thread had no
- * workspace (out of memory). */
-typedef struct {
-    uint64_t done;
-    int threads, failed;
-    double elapsed_s;
-} chunk_out;
+static void chunk_ws_free(void *ctx, void *ws)
+{
+    (void)ctx;
+    thread_free(ws);
+    free(ws);
+}
+
+/* Integer and exact sums: the merge order does not change the totals. */
+static void chunk_ws_finish(void *ctx, void *ws)
+{
+    const chunk_ctx *c = ctx;
+    const thread_ctx *t = ws;
+    xm_cascade_acc_merge(c->into, t->acc);
+    if (t->ps != NULL)
+        xm_mergestats_merge(c->ps_into, t->ps);
+}
+
+static void chunk_path(void *ctx, void *ws, uint64_t k)
+{
+    const chunk_ctx *c = ctx;
+    run_one(ws, c->r, k);
+}
 
 /* Run slots [k0, k1) of r (paths first_path + k) on all threads, their sums added to `into`
- * and, binned, their statistics to `ps_into`. */
-static chunk_out run_slots(const xm_model *model, const xm_run_opts *opts, int naive,
+ * and, binned, their statistics to `ps_into`. XM_ENOMEM: a thread had no workspace; XM_EINTR:
+ * stopped (opts->stop). Progress is slots done of end_path - first_path. */
+static xm_status run_slots(const xm_model *model, const xm_run_opts *opts, int naive,
                            xm_run_result *r, uint64_t k0, uint64_t k1, xm_cascade_acc *into,
-                           xm_mergestats *ps_into)
+                           xm_mergestats *ps_into, xm_drive_out *out)
 {
-    chunk_out c = {0, 0, 0, 0.0};
-    progress_ctx pc = {opts, k0, r->end_path - r->first_path};
-    int threads = opts->threads > 0 ? opts->threads : omp_get_max_threads(), failed = 0;
-    uint64_t done = 0;
-    double t0 = xm_now_s();
-    int halt = 0;
-#pragma omp parallel num_threads(threads) shared(done, failed, c, halt)
-    {
-        thread_ctx t;
-        if (!thread_init(&t, model, naive, ps_into != NULL)) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp single
-        c.threads = omp_get_num_threads();
-        /* Blocks of RUN_BLOCK slots: after a stop or a failure the rest of a block is skipped
-         * and no further block starts (a binned run may have 10^11 paths: skipping them one
-         * by one would take minutes). `halt` is decided by one thread between blocks, so
-         * every thread meets the same worksharing loops. */
-        for (uint64_t b0 = k0; b0 < k1 && !halt; b0 += RUN_BLOCK) {
-            uint64_t b1 = k1 - b0 > RUN_BLOCK ? b0 + RUN_BLOCK : k1;
-#pragma omp for schedule(dynamic, 4)
-            for (uint64_t k = b0; k < b1; k++) {
-                int skip;
-#pragma omp atomic read
-                skip = failed;
-                if (skip || t.acc == NULL || (opts->stop != NULL && *opts->stop))
-                    continue;
-                run_one(&t, r, k);
-                uint64_t d;
-#pragma omp atomic capture
-                d = ++done;
-                report(&pc, d);
-            }
-#pragma omp single
-            {
-                int f;
-#pragma omp atomic read
-                f = failed;
-                halt = f || (opts->stop != NULL && *opts->stop);
-            }
-        }
-        /* Integer and exact sums: the merge order does not change the totals. */
-        if (t.acc != NULL) {
-#pragma omp critical(xm_run_merge)
-            {
-                xm_cascade_acc_merge(into, t.acc);
-                if (t.ps != NULL)
-                    xm_mergestats_merge(ps_into, t.ps);
-            }
-        }
-        thread_free(&t);
-    }
-    c.elapsed_s = xm_now_s() - t0;
-    c.done = done;
-    c.failed = failed;
-    return c;
+    chunk_ctx c = {model, naive, r, into, ps_into};
+    xm_drive_spec s = {.ctx = &c, .ws_alloc = chunk_ws_alloc, .ws_free = chunk_ws_free,
+                       .ws_finish = chunk_ws_finish, .path = chunk_path, .chunk = 4,
+                       .progress_mask = 15, .progress_total = r->end_path - r->first_path};
+    return xm_drive(&s, opts, k0, k1, out);
 }
 
 xm_status xm_run_cascades(const xm_model *model, const xm_run_opts *opts, int naive,
@@ -236,19 +202,17 @@ xm_status xm_run_cascades(const xm_model *model, const xm_run_opts *opts, int na
                                            model->venue.insurance_fund_usd, err);
     if (r == NULL)
         return err != NULL && err->status != XM_OK ? err->status : XM_ENOMEM;
-    chunk_out c = run_slots(model, opts, naive, r, 0, opts->paths, r->acc, r->ps);
+    xm_drive_out c;
+    xm_status st = run_slots(model, opts, naive, r, 0, opts->paths, r->acc, r->ps, &c);
     r->threads = c.threads;
     r->elapsed_s = c.elapsed_s;
     r->paths_done = c.done;
-    if (c.failed) {
+    if (st == XM_ENOMEM) {
         xm_run_result_free(r);
-        return xm_error_set(err, XM_ENOMEM, "run: out of memory for a thread's workspace");
+        r = NULL;
     }
     *out = r;
-    if (c.done < opts->paths)
-        return xm_error_set(err, XM_EINTR, "run: interrupted after %llu of %llu paths",
-                            (unsigned long long)c.done, (unsigned long long)opts->paths);
-    return XM_OK;
+    return xm_drive_error(st, "run", "a thread's workspace", c.done, opts->paths, err);
 }
 
 xm_status xm_run_cascades_more(const xm_model *model, const xm_run_opts *opts, int naive,
@@ -268,13 +232,9 @@ xm_status xm_run_cascades_more(const xm_model *model, const xm_run_opts *opts, i
         xm_cascade_acc_free(chunk);
         return XM_ENOMEM;
     }
-    chunk_out c = run_slots(model, opts, naive, r, k0, k1, chunk, ps);
-    xm_status st = XM_OK;
-    if (c.failed)
-        st = xm_error_set(err, XM_ENOMEM, "run: out of memory for a thread's workspace");
-    else if (c.done < k1 - k0)
-        st = xm_error_set(err, XM_EINTR, "run: interrupted after %llu of %llu paths",
-                          (unsigned long long)(k0 + c.done), (unsigned long long)slots);
+    xm_drive_out c;
+    xm_status st = run_slots(model, opts, naive, r, k0, k1, chunk, ps, &c);
+    st = xm_drive_error(st, "run", "a thread's workspace", k0 + c.done, slots, err);
     if (st == XM_OK) {
         xm_cascade_acc_merge(r->acc, chunk);
         if (ps != NULL)

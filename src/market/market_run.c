@@ -3,11 +3,10 @@
 
 #include <math.h>
 #include <stdlib.h>
-#include <time.h>
 
-#include <omp.h>
-
+#include "core/driver.h"
 #include "core/util.h"
+#include "market/path_drive.h"
 
 #include "xmrisk/paths.h"
 
@@ -67,12 +66,18 @@ static void run_path(xm_path_ws *w, const xm_model *model, uint64_t seed, uint64
     r->jumps[p] = xm_path_jump_count(w);
 }
 
-static void report_progress(const xm_run_opts *opts, uint64_t done)
+/* The driver's context (core/driver.h): a path workspace per thread, run_path per path. */
+typedef struct {
+    xm_path_drive pd;  /* first: the workspaces (market/path_drive.h) */
+    const xm_model *model;
+    uint64_t seed;
+    xm_market_result *r;
+} run_ctx;
+
+static void path_fn(void *ctx, void *ws, uint64_t p)
 {
-    if (opts->progress != NULL) {
-#pragma omp critical(xm_run_progress)
-        opts->progress(opts->progress_ctx, done, opts->paths);
-    }
+    const run_ctx *c = ctx;
+    run_path(ws, c->model, c->seed, p, c->r);
 }
 
 xm_status xm_market_run(const xm_model *model, const xm_run_opts *opts, xm_market_result **out,
@@ -92,46 +97,19 @@ xm_status xm_market_run(const xm_model *model, const xm_run_opts *opts, xm_marke
     if (r == NULL)
         return XM_ENOMEM;
     r->seed = opts->seed;
-    int threads = opts->threads > 0 ? opts->threads : omp_get_max_threads();
-    double tau = xm_model_tau(model);
-    uint64_t done = 0;
-    int failed = 0;
-    double t0 = xm_now_s();
-#pragma omp parallel num_threads(threads) shared(done, failed)
-    {
-        xm_path_ws *w = xm_path_ws_alloc(&model->market, tau, NULL);
-        if (w == NULL) {
-#pragma omp atomic write
-            failed = 1;
-        }
-#pragma omp single
-        r->threads = omp_get_num_threads();
-        /* Dynamic chunks keep cores busy; which thread runs a path does not matter. */
-#pragma omp for schedule(dynamic, 16)
-        for (uint64_t p = 0; p < opts->paths; p++) {
-            int skip;
-#pragma omp atomic read
-            skip = failed;
-            if (skip || w == NULL || (opts->stop != NULL && *opts->stop))
-                continue;
-            run_path(w, model, opts->seed, p, r);
-            uint64_t d;
-#pragma omp atomic capture
-            d = ++done;
-            if ((d & 63u) == 0 || d == opts->paths)
-                report_progress(opts, d);
-        }
-        xm_path_ws_free(w);
-    }
-    r->elapsed_s = xm_now_s() - t0;
-    r->paths_done = done;
-    if (failed) {
+    run_ctx c = {{&model->market, xm_model_tau(model)}, model, opts->seed, r};
+    xm_drive_spec s = {.ctx = &c, .ws_alloc = xm_path_drive_ws_alloc,
+                       .ws_free = xm_path_drive_ws_free, .path = path_fn, .chunk = 16,
+                       .progress_mask = 63};
+    xm_drive_out d;
+    st = xm_drive(&s, opts, 0, opts->paths, &d);
+    r->threads = d.threads;
+    r->elapsed_s = d.elapsed_s;
+    r->paths_done = d.done;
+    if (st == XM_ENOMEM) {
         xm_market_result_free(r);
-        return xm_error_set(err, XM_ENOMEM, "run: out of memory for a path workspace");
+        r = NULL;
     }
     *out = r;
-    if (done < opts->paths)
-        return xm_error_set(err, XM_EINTR, "run: interrupted after %llu of %llu paths",
-                            (unsigned long long)done, (unsigned long long)opts->paths);
-    return XM_OK;
+    return xm_drive_error(st, "run", "a path workspace", d.done, opts->paths, err);
 }

@@ -393,6 +393,26 @@ static double unit_lev(const xm_accounts *b, const xm_market *m, const double *q
     return g / (c + u);
 }
 
+/* A stop raised mid-run (progress comes every 256 paths: at 1024) ends the extremes of
+ * 2 * 10^7 paths within the block of 65536 paths it was raised in (core/driver.h). */
+static void test_extremes_stop_huge_run(void **state)
+{
+    (void)state;
+    xm_model *m = load(gbm3);
+    xm_test_stopper stop = {0, 1000};
+    xm_run_opts o = {.paths = 20000000, .seed = 1, .threads = 2, .stop = &stop.flag,
+                     .progress = xm_test_stop_at, .progress_ctx = &stop};
+    xm_cal_extremes *e = NULL;
+    xm_error err;
+    assert_int_equal(xm_cal_extremes_alloc(m, 0.0, 0, &o, &e, &err), XM_EINTR);
+    assert_null(e);
+    unsigned long long done = 0;
+    assert_int_equal(sscanf(err.msg, "calibrate: interrupted after %llu of 20000000 paths",
+                            &done), 1);
+    assert_true(done >= 1024 && done < 65536);
+    xm_model_free(m);
+}
+
 static void test_leverage_cap(void **state)
 {
     (void)state;
@@ -602,6 +622,7 @@ int main(void)
         cmocka_unit_test(test_position_matches_engine),
         cmocka_unit_test(test_crn_monotone_smooth),
         cmocka_unit_test(test_leverage_cap),
+        cmocka_unit_test(test_extremes_stop_huge_run),
         cmocka_unit_test(test_venue_level),
         cmocka_unit_test(test_venue_mmr),
         cmocka_unit_test(test_tiers),

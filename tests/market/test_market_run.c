@@ -103,6 +103,29 @@ static void test_stop_flag(void **state)
     xm_model_free(m);
 }
 
+/* A stop raised mid-run (progress comes every 64 paths: at 1024) ends a run of 2 * 10^7 paths
+ * within the block of 65536 paths it was raised in: the rest are not even looked at one by
+ * one (core/driver.h). */
+static void test_stop_huge_run(void **state)
+{
+    (void)state;
+    xm_model *m = make_model();
+    xm_test_stopper stop = {0, 1000};
+    xm_run_opts o = {.paths = 20000000, .seed = 1, .threads = 2, .stop = &stop.flag,
+                     .progress = xm_test_stop_at, .progress_ctx = &stop};
+    xm_market_result *r = NULL;
+    xm_error err;
+    assert_int_equal(xm_market_run(m, &o, &r, &err), XM_EINTR);
+    assert_non_null(r);
+    assert_true(r->paths_done >= 1024 && r->paths_done < 65536);
+    char want[96];
+    snprintf(want, sizeof want, "run: interrupted after %llu of 20000000 paths",
+             (unsigned long long)r->paths_done);
+    assert_string_equal(err.msg, want);
+    xm_market_result_free(r);
+    xm_model_free(m);
+}
+
 static void test_moments_and_quantiles(void **state)
 {
     (void)state;
@@ -207,6 +230,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bit_identical_across_threads),
         cmocka_unit_test(test_stop_flag),
+        cmocka_unit_test(test_stop_huge_run),
         cmocka_unit_test(test_moments_and_quantiles),
         cmocka_unit_test(test_wilson),
         cmocka_unit_test(test_report_files),
