@@ -100,22 +100,25 @@ static inline int xm_le_need(xm_le_reader *r, size_t k)
     return 1;
 }
 
+/* The next k bytes, the cursor past them; NULL (and bad set) when fewer are left. */
+static inline const unsigned char *xm_le_take(xm_le_reader *r, size_t k)
+{
+    if (!xm_le_need(r, k))
+        return NULL;
+    r->off += k;
+    return r->p + r->off - k;
+}
+
 static inline uint32_t xm_le_read_u32(xm_le_reader *r)
 {
-    if (!xm_le_need(r, 4))
-        return 0;
-    uint32_t v = xm_le_get_u32(r->p + r->off);
-    r->off += 4;
-    return v;
+    const unsigned char *b = xm_le_take(r, 4);
+    return b ? xm_le_get_u32(b) : 0;
 }
 
 static inline uint64_t xm_le_read_u64(xm_le_reader *r)
 {
-    if (!xm_le_need(r, 8))
-        return 0;
-    uint64_t v = xm_le_get_u64(r->p + r->off);
-    r->off += 8;
-    return v;
+    const unsigned char *b = xm_le_take(r, 8);
+    return b ? xm_le_get_u64(b) : 0;
 }
 
 static inline int64_t xm_le_read_i64(xm_le_reader *r)
