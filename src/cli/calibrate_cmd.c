@@ -14,7 +14,7 @@
 
 #include <gsl/gsl_cdf.h>
 
-#include "calibrate_out.h"
+#include "xmrisk/calibration_report.h"
 #include "hpc_cmd.h"
 #include "xmrisk/calibrate.h"
 #include "xmrisk/model.h"
@@ -370,7 +370,7 @@ static void install_handlers(void)
 
 typedef struct {
     const cal_args *a;
-    cal_report rep;
+    xm_cal_report rep;
     xm_run_opts sim;
     double z;
 } cal_job;
@@ -384,10 +384,10 @@ static int publish(const cal_job *j, const xm_model *m, xm_error *err)
         snprintf(dir, sizeof dir, "%s", j->a->out_dir);
     else
         xm_cli_default_out_dir(m->name, dir, sizeof dir);
-    if (cal_write_json(dir, &j->rep, err) != XM_OK)
+    if (xm_cal_write_json(dir, &j->rep, err) != XM_OK)
         return cal_fail(err);
     if (!j->a->quiet) {
-        cal_print(stdout, &j->rep);
+        xm_cal_print(stdout, &j->rep);
         printf("calibration: %s/calibration.json\n", dir);
     }
     return 0;
@@ -408,7 +408,7 @@ static int one_tier(double mmr, xm_tier_table *t, xm_error *err)
 static int run_position(cal_job *j, const xm_model *m, xm_error *err)
 {
     const cal_args *a = j->a;
-    cal_report *r = &j->rep;
+    xm_cal_report *r = &j->rep;
     xm_tier_table own = {0};
     const xm_tier_table *t = &m->venue.tiers[r->asset];
     int rc = 0;
@@ -485,7 +485,7 @@ static int notionals_for(const cal_args *a, const xm_model *m, size_t asset, dou
 static int run_tiers(cal_job *j, const xm_model *m, xm_error *err)
 {
     const cal_args *a = j->a;
-    cal_report *r = &j->rep;
+    xm_cal_report *r = &j->rep;
     size_t first = 0, last = m->market.n;
     if (a->asset != NULL) {
         first = r->asset;
@@ -552,7 +552,7 @@ static int parse_mmr_tier(const char *s, const xm_model *m, size_t *asset, size_
 static int run_venue(cal_job *j, const xm_model *m, xm_error *err)
 {
     const cal_args *a = j->a;
-    cal_report *r = &j->rep;
+    xm_cal_report *r = &j->rep;
     xm_cal_venue_req q = {
         .metric = strcmp(a->metric, "adl") == 0 ? XM_CAL_METRIC_ADL : XM_CAL_METRIC_BAD_DEBT,
         .threshold_usd = isnan(a->threshold_usd) ? 0.0 : a->threshold_usd,
@@ -605,20 +605,20 @@ static int dispatch(const cal_args *a, xm_model *loaded, xm_error *err)
     xm_model m = with_horizon(loaded, a->horizon_days);
     double conf = isnan(a->confidence) ? 0.95 : a->confidence;
     cal_job j = {.a = a};
-    cal_report *r = &j.rep;
-    r->kind = a->tiers ? CAL_TIERS : a->metric ? CAL_VENUE : CAL_POSITION;
+    xm_cal_report *r = &j.rep;
+    r->kind = a->tiers ? XM_CAL_TIERS : a->metric ? XM_CAL_VENUE : XM_CAL_POSITION;
     r->model = &m;
     r->paths = a->has_paths ? a->paths : m.paths;
     r->seed = a->has_seed ? a->seed : m.seed;
     r->confidence = conf;
-    r->precision = !isnan(a->precision) ? a->precision : r->kind == CAL_VENUE ? 0.02 : 0.001;
-    r->alpha = r->kind == CAL_VENUE ? a->target_p : a->target_p_liq;
+    r->precision = !isnan(a->precision) ? a->precision : r->kind == XM_CAL_VENUE ? 0.02 : 0.001;
+    r->alpha = r->kind == XM_CAL_VENUE ? a->target_p : a->target_p_liq;
     r->is_long = a->side == NULL || strcmp(a->side, "long") == 0;
     r->notional_usd = isnan(a->notional_usd) ? CAL_DEFAULT_NOTIONAL_USD : a->notional_usd;
     j.z = gsl_cdf_ugaussian_Pinv(0.5 + 0.5 * conf);
     j.sim = (xm_run_opts){.paths = r->paths, .seed = r->seed, .threads = a->threads,
                           .stop = &cal_stop};
-    if (a->asset != NULL && r->kind != CAL_VENUE) {
+    if (a->asset != NULL && r->kind != XM_CAL_VENUE) {
         int rc = find_asset(&m, a->asset, &r->asset);
         if (rc != 0)
             return rc;
@@ -627,9 +627,9 @@ static int dispatch(const cal_args *a, xm_model *loaded, xm_error *err)
                          "SYM:K to vary a tier's rate)");
     }
     install_handlers();
-    if (r->kind == CAL_POSITION)
+    if (r->kind == XM_CAL_POSITION)
         return run_position(&j, &m, err);
-    if (r->kind == CAL_TIERS)
+    if (r->kind == XM_CAL_TIERS)
         return run_tiers(&j, &m, err);
     return run_venue(&j, &m, err);
 }

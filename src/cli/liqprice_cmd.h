@@ -12,9 +12,9 @@ extern "C" {
  *
  * in book order (accounts as loaded, positions as given), with mark = the asset's start
  * price S0 and liq_price = xm_liq_price() at the start prices of every asset, empty when no
- * positive price reaches it. Numbers are written with the fewest significant digits, 15 to
- * 17, that read back to the same double (so they round-trip through strtod). Fields holding
- * a comma, a quote or a line break are quoted (RFC 4180).
+ * positive price reaches it (xm_liqprice_report_write). Numbers have 17 significant digits
+ * (they round-trip through strtod). Fields holding a comma, a quote or a line break are
+ * quoted (RFC 4180).
  *
  * Returns the exit status: 0; 2 when the model cannot be loaded ("xmrisk: MSG" on standard
  * error) or has no accounts ("xmrisk: MODEL: no accounts to price"); 1 when standard output

@@ -18,41 +18,6 @@ static inline double xm_now_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* A JSON string literal: quotes and backslashes escaped, control characters as \u00XX. */
-static inline void xm_json_string(FILE *fp, const char *s)
-{
-    fputc('"', fp);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(fp, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(fp, "\\u%04x", c);
-        else
-            fputc(c, fp);
-    }
-    fputc('"', fp);
-}
-
-/* A JSON number with 17 significant digits (doubles round-trip); null for anything non-finite
- * (never expected: docs/model.md §7). */
-static inline void xm_json_num(FILE *fp, double x)
-{
-    if (isfinite(x))
-        fprintf(fp, "%.17g", x);
-    else
-        fputs("null", fp);
-}
-
-/* A CSV field after a comma; empty for anything non-finite. */
-static inline void xm_csv_num(FILE *fp, double x)
-{
-    if (isfinite(x))
-        fprintf(fp, ",%.17g", x);
-    else
-        fputc(',', fp);
-}
-
 /* Physical memory of this machine in bytes (INFINITY when unknown). */
 static inline double xm_physical_memory_bytes(void)
 {

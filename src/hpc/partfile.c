@@ -14,6 +14,7 @@
 
 #include "xmrisk/outfile.h"
 #include "xmrisk/mergestats.h"
+#include "core/le.h"
 
 /* Every field that decides a result is serialized or hashed by hand below; should a struct
  * gain a field, these sizes change and the build stops here: add the field to the fingerprint
@@ -47,35 +48,7 @@ struct xm_part {
     size_t desc_len;
 };
 
-/* ---- little-endian bytes and FNV-1a 64 ---- */
-
-static void put_u64(unsigned char *b, uint64_t v)
-{
-    for (int k = 0; k < 8; k++)
-        b[k] = (unsigned char)(v >> (8 * k));
-}
-
-static uint64_t get_u64(const unsigned char *b)
-{
-    uint64_t v = 0;
-    for (int k = 7; k >= 0; k--)
-        v = (v << 8) | b[k];
-    return v;
-}
-
-static uint64_t f64_bits(double x)
-{
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
-    return u;
-}
-
-static double bits_f64(uint64_t u)
-{
-    double x;
-    memcpy(&x, &u, sizeof x);
-    return x;
-}
+/* ---- FNV-1a 64 (little-endian bytes: core/le.h) ---- */
 
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
@@ -91,13 +64,13 @@ static uint64_t fnv_bytes(uint64_t h, const void *p, size_t n)
 static uint64_t fnv_u64(uint64_t h, uint64_t v)
 {
     unsigned char b[8];
-    put_u64(b, v);
+    xm_le_put_u64(b, v);
     return fnv_bytes(h, b, 8);
 }
 
 static uint64_t fnv_f64(uint64_t h, double x)
 {
-    return fnv_u64(h, f64_bits(x));
+    return fnv_u64(h, xm_f64_bits(x));
 }
 
 static uint64_t fnv_str(uint64_t h, const char *s)
@@ -198,35 +171,11 @@ uint64_t xm_part_fingerprint(const xm_model *m)
 
 /* ---- writing ---- */
 
-typedef struct {
-    unsigned char *p;
-    size_t off;
-} wbuf;
-
-static void w_u64(wbuf *w, uint64_t v)
-{
-    put_u64(w->p + w->off, v);
-    w->off += 8;
-}
-
-static void w_u32(wbuf *w, uint32_t v)
-{
-    for (int k = 0; k < 4; k++)
-        w->p[w->off + (size_t)k] = (unsigned char)(v >> (8 * k));
-    w->off += 4;
-}
-
-static void w_f64(wbuf *w, double x)
-{
-    w_u64(w, f64_bits(x));
-}
-
-static void w_str(wbuf *w, const char *s)
+static void w_str(xm_le_writer *w, const char *s)
 {
     size_t n = strlen(s);
-    w_u32(w, (uint32_t)n);
-    memcpy(w->p + w->off, s, n);
-    w->off += n;
+    xm_le_write_u32(w, (uint32_t)n);
+    xm_le_write_bytes(w, s, n);
 }
 
 static const char *model_name(const xm_model *m)
@@ -251,82 +200,82 @@ static size_t desc_bytes(const xm_model *m)
     return n;
 }
 
-static void write_desc(wbuf *w, const xm_model *m)
+static void write_desc(xm_le_writer *w, const xm_model *m)
 {
     w_str(w, model_name(m));
-    w_u32(w, m->steps);
-    w_f64(w, m->horizon_days);
-    w_f64(w, m->venue.insurance_fund_usd);
-    w_u32(w, m->venue.max_rounds);
+    xm_le_write_u32(w, m->steps);
+    xm_le_write_f64(w, m->horizon_days);
+    xm_le_write_f64(w, m->venue.insurance_fund_usd);
+    xm_le_write_u32(w, m->venue.max_rounds);
     for (size_t i = 0; i < m->market.n; i++)
         w_str(w, m->market.assets[i].symbol);
     for (size_t a = 0; a < m->book->n_accounts; a++)
         w_str(w, xm_accounts_id(m->book, a));
 }
 
-static void write_path(wbuf *w, const xm_run_result *r, uint64_t k)
+static void write_path(xm_le_writer *w, const xm_run_result *r, uint64_t k)
 {
     const xm_path_metrics *pm = &r->pm[k];
-    w_u64(w, pm->liq_events);
-    w_u64(w, pm->accounts_liquidated);
-    w_f64(w, pm->liquidated_notional);
-    w_f64(w, pm->largest_cascade_usd);
-    w_u32(w, pm->cascade_rounds_max);
-    w_u32(w, pm->max_rounds_hits);
-    w_f64(w, pm->bad_debt_usd);
-    w_f64(w, pm->fund_paid_usd);
-    w_f64(w, pm->fund_min_usd);
-    w_f64(w, pm->adl_notional_usd);
-    w_u64(w, pm->adl_accounts);
-    w_f64(w, pm->socialized_usd);
-    w_u32(w, pm->first_liq_step);
-    w_u32(w, pm->price_floor_hits);
-    w_u32(w, pm->beyond_tier_events);
+    xm_le_write_u64(w, pm->liq_events);
+    xm_le_write_u64(w, pm->accounts_liquidated);
+    xm_le_write_f64(w, pm->liquidated_notional);
+    xm_le_write_f64(w, pm->largest_cascade_usd);
+    xm_le_write_u32(w, pm->cascade_rounds_max);
+    xm_le_write_u32(w, pm->max_rounds_hits);
+    xm_le_write_f64(w, pm->bad_debt_usd);
+    xm_le_write_f64(w, pm->fund_paid_usd);
+    xm_le_write_f64(w, pm->fund_min_usd);
+    xm_le_write_f64(w, pm->adl_notional_usd);
+    xm_le_write_u64(w, pm->adl_accounts);
+    xm_le_write_f64(w, pm->socialized_usd);
+    xm_le_write_u32(w, pm->first_liq_step);
+    xm_le_write_u32(w, pm->price_floor_hits);
+    xm_le_write_u32(w, pm->beyond_tier_events);
     for (size_t i = 0; i < r->n_assets; i++) {
-        w_f64(w, r->min_ratio[k * r->n_assets + i]);
-        w_f64(w, r->impact_at_min[k * r->n_assets + i]);
+        xm_le_write_f64(w, r->min_ratio[k * r->n_assets + i]);
+        xm_le_write_f64(w, r->impact_at_min[k * r->n_assets + i]);
     }
 }
 
-static void write_acc(wbuf *w, const xm_cascade_acc *acc)
+static void write_acc(xm_le_writer *w, const xm_cascade_acc *acc)
 {
-    w_u64(w, acc->cascades);
+    xm_le_write_u64(w, acc->cascades);
     for (int k = 0; k < XM_HIST_BINS; k++)
-        w_u64(w, acc->cascade_hist[k]);
+        xm_le_write_u64(w, acc->cascade_hist[k]);
     for (size_t a = 0; a < acc->n_accounts; a++) {
         unsigned __int128 loss = (unsigned __int128)acc->loss_micro[a];
-        w_u64(w, acc->liq_paths[a]);
-        w_u64(w, acc->first_step_sum[a]);
-        w_u64(w, (uint64_t)loss);
-        w_u64(w, (uint64_t)(loss >> 64));
+        xm_le_write_u64(w, acc->liq_paths[a]);
+        xm_le_write_u64(w, acc->first_step_sum[a]);
+        xm_le_write_u64(w, (uint64_t)loss);
+        xm_le_write_u64(w, (uint64_t)(loss >> 64));
     }
 }
 
 static void write_header(unsigned char *h, const xm_run_result *r, uint64_t fp, uint64_t payload,
                          uint64_t payload_sum)
 {
-    wbuf w = {h, 0};
+    xm_le_writer w = {h, 0};
     memset(h, 0, XM_PART_HEADER_BYTES);
     memcpy(h, part_magic, sizeof part_magic);
     w.off = 8;
-    w_u32(&w, XM_PART_FORMAT);
-    w_u32(&w, XM_PART_HEADER_BYTES);
+    xm_le_write_u32(&w, XM_PART_FORMAT);
+    xm_le_write_u32(&w, XM_PART_HEADER_BYTES);
     snprintf((char *)h + 16, 16, "%s", XM_VERSION);
     w.off = 32;
-    w_u64(&w, fp);
-    w_u64(&w, r->seed);
-    w_u64(&w, r->paths);
-    w_u64(&w, r->first_path);
-    w_u64(&w, r->end_path);
-    w_u64(&w, r->first_path + r->paths_done);
-    w_u64(&w, r->n_assets);
-    w_u64(&w, r->acc->n_accounts);
-    w_u32(&w, r->threads > 0 ? (uint32_t)r->threads : 0u);
-    w_u32(&w, XM_HIST_BINS);
-    w_f64(&w, r->elapsed_s);
-    w_u64(&w, payload);
-    w_u64(&w, payload_sum);
-    w_u64(&w, fnv_bytes(FNV_OFFSET, h, 128));
+    xm_le_write_u64(&w, fp);
+    xm_le_write_u64(&w, r->seed);
+    xm_le_write_u64(&w, r->paths);
+    xm_le_write_u64(&w, r->first_path);
+    xm_le_write_u64(&w, r->end_path);
+    xm_le_write_u64(&w, r->first_path + r->paths_done);
+    xm_le_write_u64(&w, r->n_assets);
+    xm_le_write_u64(&w, r->acc->n_accounts);
+    xm_le_write_u32(&w, r->threads > 0 ? (uint32_t)r->threads : 0u);
+    xm_le_write_u32(&w, XM_HIST_BINS);
+    xm_le_write_f64(&w, r->elapsed_s);
+    xm_le_write_u64(&w, payload);
+    xm_le_write_u64(&w, payload_sum);
+    xm_le_write_u64(&w, fnv_bytes(FNV_OFFSET, h, 128));
 }
 
 static xm_status check_encodable(const xm_model *m, const xm_run_result *r, xm_error *err)
@@ -368,11 +317,11 @@ xm_status xm_part_encode(const xm_model *m, uint64_t fp, const xm_run_result *r,
     if (b == NULL)
         return xm_error_set(err, XM_ENOMEM, "part: out of memory for %zu bytes",
                             XM_PART_HEADER_BYTES + payload);
-    wbuf w = {b, XM_PART_HEADER_BYTES};
+    xm_le_writer w = {b, XM_PART_HEADER_BYTES};
     write_desc(&w, m);
-    w_u64(&w, r->ps != NULL ? STATS_BINNED : STATS_EXACT);
+    xm_le_write_u64(&w, r->ps != NULL ? STATS_BINNED : STATS_EXACT);
     if (r->ps != NULL) {
-        w_u64(&w, stats);
+        xm_le_write_u64(&w, stats);
         xm_mergestats_encode(r->ps, w.p + w.off);
         w.off += stats;
     } else {
@@ -389,49 +338,11 @@ xm_status xm_part_encode(const xm_model *m, uint64_t fp, const xm_run_result *r,
 
 /* ---- reading ---- */
 
-typedef struct {
-    const unsigned char *p;
-    size_t n, off;
-    int bad;                     /* read past the end */
-} rbuf;
-
-static int r_need(rbuf *r, size_t k)
-{
-    if (r->bad || r->n - r->off < k) {
-        r->bad = 1;
-        return 0;
-    }
-    return 1;
-}
-
-static uint64_t r_u64(rbuf *r)
-{
-    if (!r_need(r, 8))
-        return 0;
-    uint64_t v = get_u64(r->p + r->off);
-    r->off += 8;
-    return v;
-}
-
-static uint32_t r_u32(rbuf *r)
-{
-    if (!r_need(r, 4))
-        return 0;
-    const unsigned char *b = r->p + r->off;
-    r->off += 4;
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
-static double r_f64(rbuf *r)
-{
-    return bits_f64(r_u64(r));
-}
-
 /* A string of at most `max` bytes without NUL, copied into out[max + 1]; 0 when bad. */
-static int r_str(rbuf *r, char *out, size_t max)
+static int r_str(xm_le_reader *r, char *out, size_t max)
 {
-    uint32_t n = r_u32(r);
-    if (r->bad || n > max || !r_need(r, n) || memchr(r->p + r->off, '\0', n) != NULL) {
+    uint32_t n = xm_le_read_u32(r);
+    if (r->bad || n > max || !xm_le_need(r, n) || memchr(r->p + r->off, '\0', n) != NULL) {
         r->bad = 1;
         return 0;
     }
@@ -458,12 +369,12 @@ static xm_status parse_header(const unsigned char *b, size_t len, const char *na
     if (len < XM_PART_HEADER_BYTES)
         return xm_error_set(err, XM_EDATA, "%s: truncated: %zu bytes, a part header has %u",
                             name, len, XM_PART_HEADER_BYTES);
-    rbuf r = {b, XM_PART_HEADER_BYTES, 8, 0};
-    uint32_t format = r_u32(&r), hsize = r_u32(&r);
+    xm_le_reader r = {b, XM_PART_HEADER_BYTES, 8, 0};
+    uint32_t format = xm_le_read_u32(&r), hsize = xm_le_read_u32(&r);
     if (format != XM_PART_FORMAT)
         return xm_error_set(err, XM_EDATA, "%s: part format version %u, this xmrisk reads %u",
                             name, format, XM_PART_FORMAT);
-    if (hsize != XM_PART_HEADER_BYTES || get_u64(b + 128) != fnv_bytes(FNV_OFFSET, b, 128))
+    if (hsize != XM_PART_HEADER_BYTES || xm_le_get_u64(b + 128) != fnv_bytes(FNV_OFFSET, b, 128))
         return bad(err, name, "corrupted header (checksum mismatch)");
     memset(info, 0, sizeof *info);
     memcpy(info->version, b + 16, 15);
@@ -475,18 +386,18 @@ static xm_status parse_header(const unsigned char *b, size_t len, const char *na
     if (memcmp(b + 16, mine, sizeof mine) != 0)  /* the padding too: one encoding per part */
         return bad(err, name, "corrupted header (version field)");
     r.off = 32;
-    info->fingerprint = r_u64(&r);
-    info->seed = r_u64(&r);
-    info->paths = r_u64(&r);
-    info->lo = r_u64(&r);
-    info->hi = r_u64(&r);
-    info->done = r_u64(&r);
-    info->n_assets = r_u64(&r);
-    info->n_accounts = r_u64(&r);
-    uint32_t threads = r_u32(&r), bins = r_u32(&r);
+    info->fingerprint = xm_le_read_u64(&r);
+    info->seed = xm_le_read_u64(&r);
+    info->paths = xm_le_read_u64(&r);
+    info->lo = xm_le_read_u64(&r);
+    info->hi = xm_le_read_u64(&r);
+    info->done = xm_le_read_u64(&r);
+    info->n_assets = xm_le_read_u64(&r);
+    info->n_accounts = xm_le_read_u64(&r);
+    uint32_t threads = xm_le_read_u32(&r), bins = xm_le_read_u32(&r);
     info->threads = threads > INT_MAX ? INT_MAX : (int)threads;
-    info->elapsed_s = r_f64(&r);
-    *payload = r_u64(&r);
+    info->elapsed_s = xm_le_read_f64(&r);
+    *payload = xm_le_read_u64(&r);
     if (bins != XM_HIST_BINS || info->lo > info->done || info->done > info->hi ||
         info->hi > info->paths || info->n_assets == 0 || info->n_assets > UINT16_MAX)
         return bad(err, name, "corrupted header (inconsistent fields)");
@@ -504,15 +415,15 @@ static xm_status check_payload(const unsigned char *b, size_t len, const char *n
     if (payload < have)
         return xm_error_set(err, XM_EDATA, "%s: %llu bytes of trailing data after the part",
                             name, (unsigned long long)(have - payload));
-    if (get_u64(b + 120) != fnv_bytes(FNV_OFFSET, b + XM_PART_HEADER_BYTES, have))
+    if (xm_le_get_u64(b + 120) != fnv_bytes(FNV_OFFSET, b + XM_PART_HEADER_BYTES, have))
         return bad(err, name, "corrupted (payload checksum mismatch)");
     return XM_OK;
 }
 
 /* Read the description; fill `m` (a report model) when not NULL. XM_EDATA when malformed
  * (the caller names the part), XM_ENOMEM. */
-static xm_status parse_desc(rbuf *r, const xm_part_info *info, xm_model *m, double *fund_out,
-                            xm_error *err)
+static xm_status parse_desc(xm_le_reader *r, const xm_part_info *info, xm_model *m,
+                            double *fund_out, xm_error *err)
 {
     char *buf = malloc(STRING_MAX + 1);
     if (buf == NULL)
@@ -520,9 +431,9 @@ static xm_status parse_desc(rbuf *r, const xm_part_info *info, xm_model *m, doub
     xm_status st = XM_OK;
     if (r_str(r, buf, STRING_MAX) && m != NULL && (m->name = strdup(buf)) == NULL)
         st = XM_ENOMEM;
-    uint32_t steps = r_u32(r);
-    double horizon = r_f64(r), fund = r_f64(r);
-    uint32_t max_rounds = r_u32(r);
+    uint32_t steps = xm_le_read_u32(r);
+    double horizon = xm_le_read_f64(r), fund = xm_le_read_f64(r);
+    uint32_t max_rounds = xm_le_read_u32(r);
     if (fund_out != NULL)
         *fund_out = fund;
     if (m != NULL) {
@@ -545,39 +456,39 @@ static xm_status parse_desc(rbuf *r, const xm_part_info *info, xm_model *m, doub
     return st;
 }
 
-static void read_path(rbuf *r, xm_run_result *res, uint64_t k)
+static void read_path(xm_le_reader *r, xm_run_result *res, uint64_t k)
 {
     xm_path_metrics *pm = &res->pm[k];
-    pm->liq_events = r_u64(r);
-    pm->accounts_liquidated = r_u64(r);
-    pm->liquidated_notional = r_f64(r);
-    pm->largest_cascade_usd = r_f64(r);
-    pm->cascade_rounds_max = r_u32(r);
-    pm->max_rounds_hits = r_u32(r);
-    pm->bad_debt_usd = r_f64(r);
-    pm->fund_paid_usd = r_f64(r);
-    pm->fund_min_usd = r_f64(r);
-    pm->adl_notional_usd = r_f64(r);
-    pm->adl_accounts = r_u64(r);
-    pm->socialized_usd = r_f64(r);
-    pm->first_liq_step = r_u32(r);
-    pm->price_floor_hits = r_u32(r);
-    pm->beyond_tier_events = r_u32(r);
+    pm->liq_events = xm_le_read_u64(r);
+    pm->accounts_liquidated = xm_le_read_u64(r);
+    pm->liquidated_notional = xm_le_read_f64(r);
+    pm->largest_cascade_usd = xm_le_read_f64(r);
+    pm->cascade_rounds_max = xm_le_read_u32(r);
+    pm->max_rounds_hits = xm_le_read_u32(r);
+    pm->bad_debt_usd = xm_le_read_f64(r);
+    pm->fund_paid_usd = xm_le_read_f64(r);
+    pm->fund_min_usd = xm_le_read_f64(r);
+    pm->adl_notional_usd = xm_le_read_f64(r);
+    pm->adl_accounts = xm_le_read_u64(r);
+    pm->socialized_usd = xm_le_read_f64(r);
+    pm->first_liq_step = xm_le_read_u32(r);
+    pm->price_floor_hits = xm_le_read_u32(r);
+    pm->beyond_tier_events = xm_le_read_u32(r);
     for (size_t i = 0; i < res->n_assets; i++) {
-        res->min_ratio[k * res->n_assets + i] = r_f64(r);
-        res->impact_at_min[k * res->n_assets + i] = r_f64(r);
+        res->min_ratio[k * res->n_assets + i] = xm_le_read_f64(r);
+        res->impact_at_min[k * res->n_assets + i] = xm_le_read_f64(r);
     }
 }
 
-static void read_acc(rbuf *r, xm_cascade_acc *acc)
+static void read_acc(xm_le_reader *r, xm_cascade_acc *acc)
 {
-    acc->cascades = r_u64(r);
+    acc->cascades = xm_le_read_u64(r);
     for (int k = 0; k < XM_HIST_BINS; k++)
-        acc->cascade_hist[k] = r_u64(r);
+        acc->cascade_hist[k] = xm_le_read_u64(r);
     for (size_t a = 0; a < acc->n_accounts; a++) {
-        acc->liq_paths[a] = r_u64(r);
-        acc->first_step_sum[a] = r_u64(r);
-        unsigned __int128 lo = r_u64(r), hi = r_u64(r);
+        acc->liq_paths[a] = xm_le_read_u64(r);
+        acc->first_step_sum[a] = xm_le_read_u64(r);
+        unsigned __int128 lo = xm_le_read_u64(r), hi = xm_le_read_u64(r);
         acc->loss_micro[a] = (__int128)(lo | hi << 64);
     }
 }
@@ -585,11 +496,12 @@ static void read_acc(rbuf *r, xm_cascade_acc *acc)
 /* Do the bytes left after the description hold exactly the per-path data (or the binned
  * statistics) and the sums the header announces? Checked before anything is allocated from
  * header values; *mode and *stats_len (binned) are read here. */
-static int sizes_match(rbuf *r, const xm_part_info *info, uint64_t *mode, uint64_t *stats_len)
+static int sizes_match(xm_le_reader *r, const xm_part_info *info, uint64_t *mode,
+                       uint64_t *stats_len)
 {
-    *mode = r_u64(r);
+    *mode = xm_le_read_u64(r);
     if (*mode == STATS_BINNED)
-        *stats_len = r_u64(r);
+        *stats_len = xm_le_read_u64(r);
     if (r->bad || (*mode != STATS_EXACT && *mode != STATS_BINNED))
         return 0;
     size_t left = r->n - r->off, rec = PATH_RECORD_BYTES + 16 * (size_t)info->n_assets;
@@ -606,7 +518,7 @@ static int sizes_match(rbuf *r, const xm_part_info *info, uint64_t *mode, uint64
 static xm_status decode_body(xm_part *p, const unsigned char *buf, size_t len, xm_error *err)
 {
     const xm_part_info *info = &p->info;
-    rbuf r = {buf, len, XM_PART_HEADER_BYTES, 0};
+    xm_le_reader r = {buf, len, XM_PART_HEADER_BYTES, 0};
     double fund = 0.0;
     xm_status st = parse_desc(&r, info, NULL, &fund, err);
     if (st == XM_EDATA)
@@ -841,7 +753,7 @@ static xm_status check_same_run(const xm_part *q, const xm_part *ref, xm_error *
 /* The insurance fund of a part's description (what its binned statistics were shifted by). */
 static double desc_fund(const xm_part *p)
 {
-    rbuf r = {p->desc, p->desc_len, 0, 0};
+    xm_le_reader r = {p->desc, p->desc_len, 0, 0};
     double fund = 0.0;
     if (parse_desc(&r, &p->info, NULL, &fund, NULL) != XM_OK)
         return 0.0;
@@ -961,7 +873,7 @@ xm_model *xm_part_report_model(const xm_part *p, xm_error *err)
         m->has_venue = 1;
         m->seed = info->seed;
         m->paths = info->paths;
-        rbuf r = {p->desc, p->desc_len, 0, 0};
+        xm_le_reader r = {p->desc, p->desc_len, 0, 0};
         st = parse_desc(&r, info, m, NULL, err);
         if (st == XM_EDATA)
             bad(err, p->name, "corrupted description");

@@ -17,7 +17,8 @@
 
 #include "xmrisk/outfile.h"
 #include "xmrisk/estimators.h"
-#include "core/util.h"
+#include "core/csv.h"
+#include "core/json.h"
 
 /* ---- per-path metrics (their definitions: xmrisk/mergestats.h) ---- */
 
@@ -249,44 +250,21 @@ static const char *account_id(const xm_model *m, size_t a, char *buf, size_t len
 
 /* ---- writers ---- */
 
-/* CSV: quote a field when it holds a comma, quote or line break (RFC 4180). */
-static void csv_string(FILE *fp, const char *s)
+/* `{"mean": m, "stderr": s` (left open). */
+static void json_mean_se(FILE *fp, const xm_moments *m)
 {
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, fp);
-        return;
-    }
-    fputc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', fp);
-        fputc(*s, fp);
-    }
-    fputc('"', fp);
+    fputc('{', fp);
+    xm_json_key_num(fp, "mean", m->mean, ", ");
+    xm_json_key_num(fp, "stderr", m->stderr_, "");
 }
 
 static void json_dist(FILE *fp, const dist *d, const char *const *keys)
 {
-    fputs("{\"mean\": ", fp);
-    xm_json_num(fp, d->m.mean);
-    fputs(", \"stderr\": ", fp);
-    xm_json_num(fp, d->m.stderr_);
-    fputs(", \"sd\": ", fp);
-    xm_json_num(fp, d->m.sd);
-    fputs(", \"q\": {", fp);
-    for (int j = 0; j < NQ; j++) {
-        fprintf(fp, "%s\"%s\": ", j ? ", " : "", keys[j]);
-        xm_json_num(fp, d->q[j]);
-    }
-    fputs("}}", fp);
-}
-
-static void json_mean_se(FILE *fp, const xm_moments *m)
-{
-    fputs("{\"mean\": ", fp);
-    xm_json_num(fp, m->mean);
-    fputs(", \"stderr\": ", fp);
-    xm_json_num(fp, m->stderr_);
+    json_mean_se(fp, &d->m);
+    fputs(", ", fp);
+    xm_json_key_num(fp, "sd", d->m.sd, ", \"q\": {");
+    for (int j = 0; j < NQ; j++)
+        xm_json_key_num(fp, keys[j], d->q[j], j + 1 < NQ ? ", " : "}}");
 }
 
 /* Bin k of the cascade histogram spans [10^(k/d), 10^((k+1)/d)) USD (xmrisk/cascade.h). */
@@ -310,13 +288,11 @@ static void json_cascades(FILE *fp, const xm_cascade_acc *acc)
             (unsigned long long)acc->cascades, XM_HIST_PER_DECADE);
     uint64_t above = total; /* cascades in bins >= k */
     for (int k = first; first >= 0 && k <= last; k++) {
-        fprintf(fp, "%s\n    {\"lo_usd\": ", k == first ? "" : ",");
-        xm_json_num(fp, bin_edge(k));
-        fputs(", \"hi_usd\": ", fp);
-        xm_json_num(fp, bin_edge(k + 1));
-        fprintf(fp, ", \"count\": %llu, \"ccdf\": ", (unsigned long long)acc->cascade_hist[k]);
-        xm_json_num(fp, total ? (double)above / (double)total : 0.0);
-        fputc('}', fp);
+        fputs(k == first ? "\n    {" : ",\n    {", fp);
+        xm_json_key_num(fp, "lo_usd", bin_edge(k), ", ");
+        xm_json_key_num(fp, "hi_usd", bin_edge(k + 1), ", ");
+        fprintf(fp, "\"count\": %llu, ", (unsigned long long)acc->cascade_hist[k]);
+        xm_json_key_num(fp, "ccdf", total ? (double)above / (double)total : 0.0, "}");
         above -= acc->cascade_hist[k];
     }
     fputs(first >= 0 ? "\n  ]},\n" : "]},\n", fp);
@@ -336,11 +312,12 @@ static void json_statistics(FILE *fp, const xm_run_result *r)
         above += r->ps->metric[k].above;
     for (size_t i = 0; i < r->ps->n_assets; i++)
         above += r->ps->min_ratio[i].above;
-    fprintf(fp, "  \"statistics\": {\"quantiles\": \"binned\", \"relative_resolution\": %.17g, "
-                "\"binned_range\": [%.17g, %.17g], \"values_above_range\": %llu, "
-                "\"means\": \"exact sums\", \"per_path_results\": null},\n",
-            XM_BINS_RESOLUTION, ldexp(1.0, XM_BINS_EXP_MIN), ldexp(1.0, XM_BINS_EXP_MAX),
-            (unsigned long long)above);
+    fputs("  \"statistics\": {\"quantiles\": \"binned\", ", fp);
+    xm_json_key_num(fp, "relative_resolution", XM_BINS_RESOLUTION, ", ");
+    xm_json_key_pair(fp, "binned_range", ldexp(1.0, XM_BINS_EXP_MIN), ldexp(1.0, XM_BINS_EXP_MAX),
+                     ", ");
+    fprintf(fp, "\"values_above_range\": %llu, \"means\": \"exact sums\", "
+                "\"per_path_results\": null},\n", (unsigned long long)above);
 }
 
 #define FINE_PER_GROUP (1u << (XM_BINS_MANT_BITS - 3))   /* 8 groups per octave */
@@ -363,8 +340,8 @@ static uint32_t group_of(uint32_t b, uint32_t *first, uint32_t *last)
 static void json_histogram(FILE *fp, const char *name, const xm_bincol *c)
 {
     fputs(",\n    ", fp);
-    xm_json_string(fp, name);
-    fprintf(fp, ": {\"zero\": %llu, \"bins\": [", (unsigned long long)c->bins[XM_BINS_ZERO]);
+    xm_json_key(fp, name);
+    fprintf(fp, "{\"zero\": %llu, \"bins\": [", (unsigned long long)c->bins[XM_BINS_ZERO]);
     int any = 0;
     for (uint32_t b = 0; b < XM_BINS_COUNT;) {
         if (b == XM_BINS_ZERO || c->bins[b] == 0) {
@@ -426,28 +403,22 @@ static void write_summary_head(FILE *fp, const xm_model *m, const xm_run_result 
     fputs("{\n  \"model\": ", fp);
     xm_json_string(fp, m->name ? m->name : "");
     fprintf(fp, ",\n  \"xmrisk_version\": \"%s\",\n", XM_VERSION);
-    fprintf(fp, "  \"seed\": %llu, \"paths\": %llu, \"paths_requested\": %llu, \"steps\": %u, "
-                "\"horizon_days\": ",
+    fprintf(fp, "  \"seed\": %llu, \"paths\": %llu, \"paths_requested\": %llu, \"steps\": %u, ",
             (unsigned long long)r->seed, (unsigned long long)r->paths_done,
             (unsigned long long)r->paths, m->steps);
-    xm_json_num(fp, m->horizon_days);
-    fprintf(fp, ",\n  \"threads\": %d, \"elapsed_s\": ", r->threads);
-    xm_json_num(fp, r->elapsed_s);
-    fputs(", \"paths_per_s\": ", fp);
-    xm_json_num(fp, r->elapsed_s > 0 ? (double)r->paths_done / r->elapsed_s : 0.0);
-    fputs(",\n  \"insurance_fund_usd\": ", fp);
-    xm_json_num(fp, m->venue.insurance_fund_usd);
-    fputs(",\n", fp);
+    xm_json_key_num(fp, "horizon_days", m->horizon_days, ",\n  ");
+    fprintf(fp, "\"threads\": %d, ", r->threads);
+    xm_json_key_num(fp, "elapsed_s", r->elapsed_s, ", ");
+    xm_json_key_num(fp, "paths_per_s",
+                    r->elapsed_s > 0 ? (double)r->paths_done / r->elapsed_s : 0.0, ",\n  ");
+    xm_json_key_num(fp, "insurance_fund_usd", m->venue.insurance_fund_usd, ",\n");
     json_statistics(fp, r);
     fputs("  \"events\": {", fp);
     for (int e = 0; e < E_COUNT; e++) {
-        fprintf(fp, "%s\n    \"%s\": {\"p\": ", e ? "," : "", event_name[e]);
-        xm_json_num(fp, s->ev[e].p);
-        fputs(", \"ci95\": [", fp);
-        xm_json_num(fp, s->ev[e].lo);
-        fputs(", ", fp);
-        xm_json_num(fp, s->ev[e].hi);
-        fprintf(fp, "], \"count\": %llu}", (unsigned long long)s->ev[e].count);
+        fprintf(fp, "%s\n    \"%s\": {", e ? "," : "", event_name[e]);
+        xm_json_key_num(fp, "p", s->ev[e].p, ", ");
+        xm_json_key_pair(fp, "ci95", s->ev[e].lo, s->ev[e].hi, ", ");
+        fprintf(fp, "\"count\": %llu}", (unsigned long long)s->ev[e].count);
     }
     fputs("\n  },\n  \"metrics\": {", fp);
     for (int k = 0; k < M_COUNT; k++) {
@@ -481,18 +452,20 @@ static void write_accounts(FILE *js, FILE *csv, const xm_model *m, const xm_run_
     fputs("id,p_liq,ci95_low,ci95_high,mean_first_step,expected_loss_usd,liq_paths\n", csv);
     fputs("  \"accounts\": [", js);
     /* Most accounts are never liquidated and lose nothing: their rows differ only by id. */
-    char quiet_js[160], quiet_csv[96];
+    char quiet_js[160], quiet_csv[96], lo[XM_NUM_MAX], hi[XM_NUM_MAX];
     snprintf(quiet_js, sizeof quiet_js,
-             ", \"p_liq\": 0, \"ci95\": [%.17g, %.17g], \"mean_first_step\": null, "
-             "\"expected_loss_usd\": 0}", c.lo0, c.hi0);
-    snprintf(quiet_csv, sizeof quiet_csv, ",0,%.17g,%.17g,,0,0\n", c.lo0, c.hi0);
+             ", \"p_liq\": 0, \"ci95\": [%s, %s], \"mean_first_step\": null, "
+             "\"expected_loss_usd\": 0}", xm_num_text(lo, c.lo0, "null"),
+             xm_num_text(hi, c.hi0, "null"));
+    snprintf(quiet_csv, sizeof quiet_csv, ",0,%s,%s,,0,0\n", xm_num_text(lo, c.lo0, ""),
+             xm_num_text(hi, c.hi0, ""));
     for (size_t a = 0; a < acc->n_accounts; a++) {
         const char *id = account_id(m, a, idbuf, sizeof idbuf);
         if (acc->liq_paths[a] == 0 && acc->loss_micro[a] == 0) {
             fputs(a ? ",\n    {\"id\": " : "\n    {\"id\": ", js);
             xm_json_string(js, id);
             fputs(quiet_js, js);
-            csv_string(csv, id);
+            xm_csv_text(csv, id);
             fputs(quiet_csv, csv);
             continue;
         }
@@ -500,29 +473,18 @@ static void write_accounts(FILE *js, FILE *csv, const xm_model *m, const xm_run_
 
         fputs(a ? ",\n    {\"id\": " : "\n    {\"id\": ", js);
         xm_json_string(js, id);
-        fputs(", \"p_liq\": ", js);
-        xm_json_num(js, row.p);
-        fputs(", \"ci95\": [", js);
-        xm_json_num(js, row.lo);
+        double first_step = row.liq_paths > 0 ? row.mean_first_step : NAN;  /* null, empty */
         fputs(", ", js);
-        xm_json_num(js, row.hi);
-        fputs("], \"mean_first_step\": ", js);
-        if (row.liq_paths > 0)
-            xm_json_num(js, row.mean_first_step);
-        else
-            fputs("null", js);
-        fputs(", \"expected_loss_usd\": ", js);
-        xm_json_num(js, row.expected_loss);
-        fputc('}', js);
+        xm_json_key_num(js, "p_liq", row.p, ", ");
+        xm_json_key_pair(js, "ci95", row.lo, row.hi, ", ");
+        xm_json_key_num(js, "mean_first_step", first_step, ", ");
+        xm_json_key_num(js, "expected_loss_usd", row.expected_loss, "}");
 
-        csv_string(csv, id);
+        xm_csv_text(csv, id);
         xm_csv_num(csv, row.p);
         xm_csv_num(csv, row.lo);
         xm_csv_num(csv, row.hi);
-        if (row.liq_paths > 0)
-            xm_csv_num(csv, row.mean_first_step);
-        else
-            fputc(',', csv);
+        xm_csv_num(csv, first_step);
         xm_csv_num(csv, row.expected_loss);
         fprintf(csv, ",%llu\n", (unsigned long long)row.liq_paths);
     }

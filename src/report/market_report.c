@@ -8,7 +8,8 @@
 #include <unistd.h>
 
 #include "xmrisk/outfile.h"
-#include "core/util.h"
+#include "core/csv.h"
+#include "core/json.h"
 
 const double xm_return_quantile_levels[XM_RETURN_QUANTILES] = {0.01, 0.05, 0.50, 0.95, 0.99};
 const double xm_drop_quantile_levels[XM_DROP_QUANTILES] = {0.50, 0.90, 0.95, 0.99, 0.999};
@@ -73,20 +74,18 @@ xm_market_summary *xm_market_summary_compute(const xm_model *model, const xm_mar
 
 static void json_moments(FILE *fp, const xm_moments *m)
 {
-    fputs("\"mean\": ", fp);
-    xm_json_num(fp, m->mean);
-    fputs(", \"stderr\": ", fp);
-    xm_json_num(fp, m->stderr_);
-    fputs(", \"sd\": ", fp);
-    xm_json_num(fp, m->sd);
+    xm_json_key_num(fp, "mean", m->mean, ", ");
+    xm_json_key_num(fp, "stderr", m->stderr_, ", ");
+    xm_json_key_num(fp, "sd", m->sd, "");
 }
 
 static void json_quantiles(FILE *fp, const double *levels, const double *q, int k)
 {
     fputs("\"q\": {", fp);
     for (int j = 0; j < k; j++) {
-        fprintf(fp, "%s\"%g\": ", j ? ", " : "", 100.0 * levels[j]);
-        xm_json_num(fp, q[j]);
+        char key[32];
+        snprintf(key, sizeof key, "%g", 100.0 * levels[j]);
+        xm_json_key_num(fp, key, q[j], j + 1 < k ? ", " : "");
     }
     fputc('}', fp);
 }
@@ -95,7 +94,8 @@ static void json_asset(FILE *fp, const xm_asset *a, const xm_asset_summary *s, i
 {
     fputs("      {\"symbol\": ", fp);
     xm_json_string(fp, a->symbol);
-    fprintf(fp, ", \"start_price\": %.17g,\n", a->price);
+    fputs(", ", fp);
+    xm_json_key_num(fp, "start_price", a->price, ",\n");
     fputs("       \"horizon_log_return\": {", fp);
     json_moments(fp, &s->ret);
     fputs(", ", fp);
@@ -104,13 +104,9 @@ static void json_asset(FILE *fp, const xm_asset *a, const xm_asset_summary *s, i
     json_moments(fp, &s->drop);
     fputs(", ", fp);
     json_quantiles(fp, xm_drop_quantile_levels, s->drop_q, XM_DROP_QUANTILES);
-    fputs("},\n       \"drop_10pct\": {\"p\": ", fp);
-    xm_json_num(fp, s->drop_event_p);
-    fputs(", \"ci95\": [", fp);
-    xm_json_num(fp, s->drop_event_lo);
-    fputs(", ", fp);
-    xm_json_num(fp, s->drop_event_hi);
-    fprintf(fp, "]}}%s\n", last ? "" : ",");
+    fputs("},\n       \"drop_10pct\": {", fp);
+    xm_json_key_num(fp, "p", s->drop_event_p, ", ");
+    xm_json_key_pair(fp, "ci95", s->drop_event_lo, s->drop_event_hi, last ? "}}\n" : "}},\n");
 }
 
 static void write_summary_json(FILE *fp, const xm_model *m, const xm_market_result *r,
@@ -119,9 +115,9 @@ static void write_summary_json(FILE *fp, const xm_model *m, const xm_market_resu
     fputs("{\n  \"model\": ", fp);
     xm_json_string(fp, m->name);
     fprintf(fp, ",\n  \"xmrisk_version\": \"%s\",\n", XM_VERSION);
-    fprintf(fp, "  \"seed\": %llu, \"paths\": %llu, \"steps\": %u, \"horizon_days\": %.17g,\n",
-            (unsigned long long)r->seed, (unsigned long long)r->paths_done, m->steps,
-            m->horizon_days);
+    fprintf(fp, "  \"seed\": %llu, \"paths\": %llu, \"steps\": %u, ",
+            (unsigned long long)r->seed, (unsigned long long)r->paths_done, m->steps);
+    xm_json_key_num(fp, "horizon_days", m->horizon_days, ",\n");
     fprintf(fp, "  \"threads\": %d, \"elapsed_s\": %.6f,\n", r->threads, r->elapsed_s);
     fputs("  \"market\": {\n    \"process\": ", fp);
     xm_json_string(fp, xm_process_name(m->market.process));

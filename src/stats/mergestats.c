@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/le.h"
+
 /* ---- exact sums (Neal 2015, "small superaccumulator") ---- */
 
 #define CHUNK_BITS 32
@@ -30,8 +32,7 @@ void xm_xsum_normalize(xm_xsum *s)
 
 void xm_xsum_add(xm_xsum *s, double x)
 {
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
+    uint64_t u = xm_f64_bits(x);
     uint64_t ex = (u >> 52) & 0x7ff, m = u & ((1ULL << 52) - 1);
     if (ex == 0x7ff || (ex == 0 && m == 0))
         return;
@@ -97,8 +98,7 @@ double xm_xsum_value(const xm_xsum *s)
 
 uint32_t xm_bins_index(double x, int *above)
 {
-    uint64_t u;
-    memcpy(&u, &x, sizeof u);
+    uint64_t u = xm_f64_bits(x);
     if ((u << 1) == 0)
         return XM_BINS_ZERO;         /* +0 and -0 */
     int e = (int)((u >> 52) & 0x7ff) - 1023;
@@ -411,93 +411,51 @@ size_t xm_mergestats_encoded_size(const xm_mergestats *s)
     return n;
 }
 
-static unsigned char *put_u64(unsigned char *b, uint64_t v)
+static void put_mom(xm_le_writer *w, const xm_xmoments *m)
 {
-    for (int k = 0; k < 8; k++)
-        b[k] = (unsigned char)(v >> (8 * k));
-    return b + 8;
-}
-
-static unsigned char *put_mom(unsigned char *b, const xm_xmoments *m)
-{
-    uint64_t u;
-    memcpy(&u, &m->shift, sizeof u);
-    b = put_u64(b, m->n);
-    b = put_u64(b, u);
+    xm_le_write_u64(w, m->n);
+    xm_le_write_f64(w, m->shift);
     const xm_xsum *sums[2] = {&m->s1, &m->s2};
     for (int j = 0; j < 2; j++) {
         xm_xsum t = *sums[j];
         xm_xsum_normalize(&t);
         for (int i = 0; i < XM_XSUM_CHUNKS; i++)
-            b = put_u64(b, (uint64_t)t.c[i]);
+            xm_le_write_i64(w, t.c[i]);
     }
-    return b;
 }
 
-static unsigned char *put_bincol(unsigned char *b, const xm_bincol *c)
+static void put_bincol(xm_le_writer *w, const xm_bincol *c)
 {
-    b = put_mom(b, &c->mom);
-    b = put_u64(b, c->above);
-    b = put_u64(b, nonzero_bins(c));
+    put_mom(w, &c->mom);
+    xm_le_write_u64(w, c->above);
+    xm_le_write_u64(w, nonzero_bins(c));
     for (uint32_t k = 0; k < XM_BINS_COUNT; k++) {
         if (c->bins[k] == 0)
             continue;
-        for (int j = 0; j < 4; j++)
-            b[j] = (unsigned char)(k >> (8 * j));
-        b = put_u64(b + 4, c->bins[k]);
+        xm_le_write_u32(w, k);
+        xm_le_write_u64(w, c->bins[k]);
     }
-    return b;
 }
 
 void xm_mergestats_encode(const xm_mergestats *s, unsigned char *out)
 {
-    unsigned char *b = put_u64(out, s->n_assets);
-    b = put_u64(b, s->paths);
+    xm_le_writer w = {out, 0};
+    xm_le_write_u64(&w, s->n_assets);
+    xm_le_write_u64(&w, s->paths);
     for (int e = 0; e < XM_PE_COUNT; e++)
-        b = put_u64(b, s->events[e]);
+        xm_le_write_u64(&w, s->events[e]);
     for (size_t k = 0; k < n_bincols(s); k++)
-        b = put_bincol(b, bincol_at_c(s, k));
-    b = put_mom(b, &s->first_step);
+        put_bincol(&w, bincol_at_c(s, k));
+    put_mom(&w, &s->first_step);
     for (size_t i = 0; i < s->n_assets; i++)
-        b = put_mom(b, &s->impact_share[i]);
-}
-
-typedef struct {
-    const unsigned char *p;
-    size_t n, off;
-    int bad;
-} rd;
-
-static uint64_t get_u64(rd *r)
-{
-    if (r->bad || r->n - r->off < 8) {
-        r->bad = 1;
-        return 0;
-    }
-    uint64_t v = 0;
-    for (int k = 7; k >= 0; k--)
-        v = (v << 8) | r->p[r->off + (size_t)k];
-    r->off += 8;
-    return v;
-}
-
-static uint32_t get_u32(rd *r)
-{
-    if (r->bad || r->n - r->off < 4) {
-        r->bad = 1;
-        return 0;
-    }
-    const unsigned char *b = r->p + r->off;
-    r->off += 4;
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+        put_mom(&w, &s->impact_share[i]);
 }
 
 /* Moments of n_expected values (UINT64_MAX: any count up to `most`), shift as allocated. */
-static void get_mom(rd *r, xm_xmoments *m, uint64_t n_expected, uint64_t most)
+static void get_mom(xm_le_reader *r, xm_xmoments *m, uint64_t n_expected, uint64_t most)
 {
-    m->n = get_u64(r);
-    uint64_t u = get_u64(r), mine;
-    memcpy(&mine, &m->shift, sizeof mine);
+    m->n = xm_le_read_u64(r);
+    uint64_t u = xm_le_read_u64(r), mine = xm_f64_bits(m->shift);
     if (n_expected != UINT64_MAX ? m->n != n_expected : m->n > most)
         r->bad = 1;
     if (u != mine)                   /* another fund: another model */
@@ -505,7 +463,7 @@ static void get_mom(rd *r, xm_xmoments *m, uint64_t n_expected, uint64_t most)
     xm_xsum *sums[2] = {&m->s1, &m->s2};
     for (int j = 0; j < 2; j++) {
         for (int i = 0; i < XM_XSUM_CHUNKS; i++) {
-            sums[j]->c[i] = (int64_t)get_u64(r);
+            sums[j]->c[i] = xm_le_read_i64(r);
             /* The normalized form only: every chunk but the top in [0, 2^32). */
             if (i + 1 < XM_XSUM_CHUNKS && (sums[j]->c[i] < 0 || sums[j]->c[i] >= CHUNK_BASE))
                 r->bad = 1;
@@ -514,19 +472,19 @@ static void get_mom(rd *r, xm_xmoments *m, uint64_t n_expected, uint64_t most)
     }
 }
 
-static void get_bincol(rd *r, xm_bincol *c, uint64_t paths)
+static void get_bincol(xm_le_reader *r, xm_bincol *c, uint64_t paths)
 {
     get_mom(r, &c->mom, paths, 0);
-    c->above = get_u64(r);
-    uint64_t nz = get_u64(r), total = 0;
+    c->above = xm_le_read_u64(r);
+    uint64_t nz = xm_le_read_u64(r), total = 0;
     if (r->bad || c->above > paths || nz > XM_BINS_COUNT || nz > (r->n - r->off) / 12) {
         r->bad = 1;
         return;
     }
     int64_t last = -1;
     for (uint64_t k = 0; k < nz && !r->bad; k++) {
-        uint32_t b = get_u32(r);
-        uint64_t count = get_u64(r);
+        uint32_t b = xm_le_read_u32(r);
+        uint64_t count = xm_le_read_u64(r);
         if ((int64_t)b <= last || b >= XM_BINS_COUNT || count == 0 || count > paths - total) {
             r->bad = 1;
             return;
@@ -541,13 +499,13 @@ static void get_bincol(rd *r, xm_bincol *c, uint64_t paths)
 
 int xm_mergestats_decode(xm_mergestats *s, const unsigned char *in, size_t len)
 {
-    rd r = {in, len, 0, 0};
+    xm_le_reader r = {in, len, 0, 0};
     xm_mergestats_clear(s);
-    if (get_u64(&r) != s->n_assets)
+    if (xm_le_read_u64(&r) != s->n_assets)
         return -1;
-    s->paths = get_u64(&r);
+    s->paths = xm_le_read_u64(&r);
     for (int e = 0; e < XM_PE_COUNT; e++)
-        if ((s->events[e] = get_u64(&r)) > s->paths)
+        if ((s->events[e] = xm_le_read_u64(&r)) > s->paths)
             r.bad = 1;
     for (size_t k = 0; k < n_bincols(s) && !r.bad; k++)
         get_bincol(&r, bincol_at(s, k), s->paths);

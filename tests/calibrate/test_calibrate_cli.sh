@@ -85,6 +85,7 @@ best = [x for x in c if x["leverage"] == L][0]
 assert best["p"] <= 0.01 and best["n"] == 4000
 assert len(d["curve"]) == 61 and 0 < d["liq_price"] < 200000
 assert "NaN" not in open(sys.argv[1]).read()
+assert '"confidence": 0.94999999999999996,' in open(sys.argv[1]).read()  # 17 significant digits
 EOF
 # Short side, another horizon: a shorter horizon allows more leverage.
 cal "$def" --asset ETH --side short --target-p-liq 0.05 --horizon-days 0.25 --paths 4000 --out "$work/p3" --quiet || bad "short"

@@ -65,6 +65,9 @@ out=$("$xm" liqprice "$margin") && ok || bad "liqprice on margin.yaml"
 [ "$(printf '%s\n' "$out" | head -1)" = "account_id,asset,qty,entry,mark,liq_price" ] && ok \
   || bad "liqprice header: $(printf '%s\n' "$out" | head -1)"
 [ "$(printf '%s\n' "$out" | wc -l)" = 6 ] && ok || bad "liqprice should print 5 rows"
+row=$(printf '%s\n' "$out" | sed -n 2p)   # numbers with 17 significant digits, as every result file
+[ "$row" = "hedged-pair,BTC,1.137,90412.5,91234.559999999998,82655.15320203334" ] && ok \
+  || bad "liqprice first row: $row"
 expect 2 "no accounts to price" -- "$xm" liqprice "$data/repaired.yaml"
 [ "$("$xm" liqprice "$models/default.yaml" | wc -l)" -gt 20000 ] && ok || bad "liqprice on the default population"
 expect 2 "liqprice: expected exactly one MODEL file" -- "$xm" liqprice

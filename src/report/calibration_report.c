@@ -1,54 +1,18 @@
-/* calibrate_out.c — the table `xmrisk calibrate` prints and DIR/calibration.json
- * (docs/calibrate.md documents every field). */
-#include "calibrate_out.h"
+/* calibration_report.c — the table `xmrisk calibrate` prints and DIR/calibration.json
+ * (xmrisk/calibration_report.h; docs/calibrate.md documents every field). */
+#include "xmrisk/calibration_report.h"
 
 #include <math.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "core/util.h"
+#include "core/json.h"
 #include "xmrisk/outfile.h"
 
-/* ---- numbers ---- */
-
-/* Shortest of %.15g..%.17g that reads back to v; null for a non-finite value (never NaN). */
-static void json_num(FILE *fp, double v)
+static const char *kind_name(xm_cal_kind k)
 {
-    if (!isfinite(v)) {
-        fputs("null", fp);
-        return;
-    }
-    char buf[40];
-    for (int d = 15; d <= 17; d++) {
-        snprintf(buf, sizeof buf, "%.*g", d, v);
-        if (d == 17 || strtod(buf, NULL) == v)
-            break;
-    }
-    fputs(buf, fp);
+    return k == XM_CAL_POSITION ? "position" : k == XM_CAL_VENUE ? "venue" : "tiers";
 }
 
-static void json_key_num(FILE *fp, const char *key, double v, const char *after)
-{
-    fprintf(fp, "\"%s\": ", key);
-    json_num(fp, v);
-    fputs(after, fp);
-}
-
-static void json_pair(FILE *fp, const char *key, double a, double b, const char *after)
-{
-    fprintf(fp, "\"%s\": [", key);
-    json_num(fp, a);
-    fputs(", ", fp);
-    json_num(fp, b);
-    fprintf(fp, "]%s", after);
-}
-
-static const char *kind_name(cal_kind k)
-{
-    return k == CAL_POSITION ? "position" : k == CAL_VENUE ? "venue" : "tiers";
-}
-
-static const char *sym(const cal_report *r, size_t i)
+static const char *sym(const xm_cal_report *r, size_t i)
 {
     return r->model->market.assets[i].symbol;
 }
@@ -60,14 +24,13 @@ static void json_points(FILE *fp, const char *key, const char *xname, const xm_c
 {
     fprintf(fp, "%s\"%s\": [", indent, key);
     for (size_t i = 0; i < n; i++) {
-        fprintf(fp, "%s\n%s  {\"%s\": ", i ? "," : "", indent, xname);
-        json_num(fp, p[i].x);
-        fprintf(fp, ", \"k\": %llu, \"n\": %llu, \"p\": ", (unsigned long long)p[i].k,
+        fprintf(fp, "%s\n%s  {", i ? "," : "", indent);
+        xm_json_key_num(fp, xname, p[i].x, ", ");
+        fprintf(fp, "\"k\": %llu, \"n\": %llu, ", (unsigned long long)p[i].k,
                 (unsigned long long)p[i].n);
-        json_num(fp, p[i].p);
-        fputs(", ", fp);
-        json_pair(fp, "ci", p[i].lo, p[i].hi, ", ");
-        json_key_num(fp, "elapsed_s", p[i].elapsed_s, "}");
+        xm_json_key_num(fp, "p", p[i].p, ", ");
+        xm_json_key_pair(fp, "ci", p[i].lo, p[i].hi, ", ");
+        xm_json_key_num(fp, "elapsed_s", p[i].elapsed_s, "}");
     }
     fprintf(fp, "\n%s]", indent);
 }
@@ -75,16 +38,16 @@ static void json_points(FILE *fp, const char *key, const char *xname, const xm_c
 static void json_search(FILE *fp, const char *answer_key, const xm_cal_search *s)
 {
     fputs("  ", fp);
-    json_key_num(fp, answer_key, s->answer, ",\n  ");
+    xm_json_key_num(fp, answer_key, s->answer, ",\n  ");
     char ci[64];
     snprintf(ci, sizeof ci, "%s_ci", answer_key);
-    json_pair(fp, ci, s->ci_lo, s->ci_hi, ",\n  ");
-    json_pair(fp, "bracket", s->answer, s->bracket_bad, ",\n");
+    xm_json_key_pair(fp, ci, s->ci_lo, s->ci_hi, ",\n  ");
+    xm_json_key_pair(fp, "bracket", s->answer, s->bracket_bad, ",\n");
     fprintf(fp, "  \"stopped_by\": \"%s\",\n  \"monotone\": %s,\n", xm_cal_stop_name(s->stop),
             s->monotone ? "true" : "false");
 }
 
-static void json_head(FILE *fp, const cal_report *r)
+static void json_head(FILE *fp, const xm_cal_report *r)
 {
     const xm_model *m = r->model;
     fprintf(fp, "{\n  \"xmrisk_version\": \"%s\",\n  \"kind\": \"%s\",\n  \"model\": ",
@@ -94,28 +57,28 @@ static void json_head(FILE *fp, const cal_report *r)
     xm_json_string(fp, m->path);
     fprintf(fp, ",\n  \"seed\": %llu,\n  \"paths\": %llu,\n  \"steps\": %u,\n  ",
             (unsigned long long)r->seed, (unsigned long long)r->paths, m->steps);
-    json_key_num(fp, "horizon_days", m->horizon_days, ",\n  ");
+    xm_json_key_num(fp, "horizon_days", m->horizon_days, ",\n  ");
     fprintf(fp, "\"threads\": %d,\n  ", r->threads);
-    json_key_num(fp, "elapsed_s", r->elapsed_s, ",\n  ");
-    json_key_num(fp, "confidence", r->confidence, ",\n  ");
-    json_key_num(fp, "precision", r->precision, ",\n");
+    xm_json_key_num(fp, "elapsed_s", r->elapsed_s, ",\n  ");
+    xm_json_key_num(fp, "confidence", r->confidence, ",\n  ");
+    xm_json_key_num(fp, "precision", r->precision, ",\n");
 }
 
-static void json_position(FILE *fp, const cal_report *r)
+static void json_position(FILE *fp, const xm_cal_report *r)
 {
     const xm_cal_position_res *p = r->pos;
     double s0 = r->model->market.assets[r->asset].price;
     fputs("  \"request\": {\"asset\": ", fp);
     xm_json_string(fp, sym(r, r->asset));
     fprintf(fp, ", \"side\": \"%s\", ", r->is_long ? "long" : "short");
-    json_key_num(fp, "notional_usd", r->notional_usd, ", ");
-    json_key_num(fp, "target_p_liq", r->alpha, ", ");
-    json_key_num(fp, "mmr", r->mmr_override > 0.0 ? r->mmr_override : NAN, ", ");
-    json_pair(fp, "leverage_range", p->lev_min, p->lev_max, "},\n");
+    xm_json_key_num(fp, "notional_usd", r->notional_usd, ", ");
+    xm_json_key_num(fp, "target_p_liq", r->alpha, ", ");
+    xm_json_key_num(fp, "mmr", r->mmr_override > 0.0 ? r->mmr_override : NAN, ", ");
+    xm_json_key_pair(fp, "leverage_range", p->lev_min, p->lev_max, "},\n");
     json_search(fp, "max_leverage", &p->search);
     fputs("  ", fp);
-    json_key_num(fp, "liq_price", p->liq_ratio > 0.0 ? p->liq_ratio * s0 : NAN, ",\n  ");
-    json_key_num(fp, "liq_move", p->liq_ratio > 0.0 ? p->liq_ratio - 1.0 : NAN, ",\n");
+    xm_json_key_num(fp, "liq_price", p->liq_ratio > 0.0 ? p->liq_ratio * s0 : NAN, ",\n  ");
+    xm_json_key_num(fp, "liq_move", p->liq_ratio > 0.0 ? p->liq_ratio - 1.0 : NAN, ",\n");
     json_points(fp, "candidates", "leverage", p->search.points, p->search.n_points, "  ");
     fputs(",\n", fp);
     json_points(fp, "curve", "leverage", p->curve, p->n_curve, "  ");
@@ -125,23 +88,23 @@ static void json_position(FILE *fp, const cal_report *r)
 static void json_tier_row(FILE *fp, const xm_cal_tier_row *t, const char *after)
 {
     fputs("      {", fp);
-    json_key_num(fp, "cap_usd", t->cap_usd, ", ");
-    json_key_num(fp, "mmr", t->mmr, ", ");
-    json_key_num(fp, "max_leverage", t->max_leverage, ", ");
-    json_key_num(fp, "cum", t->cum, ",\n       ");
-    json_key_num(fp, "slippage", t->slippage, ", ");
-    json_key_num(fp, "gap", t->gap, ", ");
-    json_key_num(fp, "position_max_leverage", t->pos.search.answer, ", ");
-    json_pair(fp, "position_max_leverage_ci", t->pos.search.ci_lo, t->pos.search.ci_hi, ",\n");
+    xm_json_key_num(fp, "cap_usd", t->cap_usd, ", ");
+    xm_json_key_num(fp, "mmr", t->mmr, ", ");
+    xm_json_key_num(fp, "max_leverage", t->max_leverage, ", ");
+    xm_json_key_num(fp, "cum", t->cum, ",\n       ");
+    xm_json_key_num(fp, "slippage", t->slippage, ", ");
+    xm_json_key_num(fp, "gap", t->gap, ", ");
+    xm_json_key_num(fp, "position_max_leverage", t->pos.search.answer, ", ");
+    xm_json_key_pair(fp, "position_max_leverage_ci", t->pos.search.ci_lo, t->pos.search.ci_hi, ",\n");
     json_points(fp, "candidates", "leverage", t->pos.search.points, t->pos.search.n_points,
                 "       ");
     fprintf(fp, "}%s\n", after);
 }
 
-static void json_tiers(FILE *fp, const cal_report *r)
+static void json_tiers(FILE *fp, const xm_cal_report *r)
 {
     fputs("  \"request\": {", fp);
-    json_key_num(fp, "target_p_liq", r->alpha, "},\n  \"tiers\": [\n");
+    xm_json_key_num(fp, "target_p_liq", r->alpha, "},\n  \"tiers\": [\n");
     for (size_t i = 0; i < r->n_tiers; i++) {
         const xm_cal_tiers_res *t = &r->tiers[i];
         const xm_tier_table *cur = &r->model->venue.tiers[t->asset];
@@ -153,24 +116,24 @@ static void json_tiers(FILE *fp, const cal_report *r)
         fputs("     ],\n     \"current\": [", fp);
         for (size_t k = 0; k < cur->n; k++) {
             fputs(k ? ", {" : "{", fp);
-            json_key_num(fp, "cap_usd", cur->tier[k].cap_usd, ", ");
-            json_key_num(fp, "mmr", cur->tier[k].mmr, ", ");
-            json_key_num(fp, "max_leverage", cur->tier[k].max_leverage, ", ");
-            json_key_num(fp, "cum", cur->tier[k].cum, "}");
+            xm_json_key_num(fp, "cap_usd", cur->tier[k].cap_usd, ", ");
+            xm_json_key_num(fp, "mmr", cur->tier[k].mmr, ", ");
+            xm_json_key_num(fp, "max_leverage", cur->tier[k].max_leverage, ", ");
+            xm_json_key_num(fp, "cum", cur->tier[k].cum, "}");
         }
         fprintf(fp, "]}%s\n", i + 1 < r->n_tiers ? "," : "");
     }
     fputs("  ]\n}\n", fp);
 }
 
-static void json_venue(FILE *fp, const cal_report *r)
+static void json_venue(FILE *fp, const xm_cal_report *r)
 {
     const xm_cal_venue_req *q = r->vreq;
     const xm_cal_venue_res *v = r->venue;
     int cap = q->vary == XM_CAL_VARY_LEVERAGE_CAP;
     fprintf(fp, "  \"request\": {\"metric\": \"%s\", ", xm_cal_metric_name(q->metric));
-    json_key_num(fp, "threshold_usd", q->threshold_usd, ", ");
-    json_key_num(fp, "target_p", q->alpha, ", ");
+    xm_json_key_num(fp, "threshold_usd", q->threshold_usd, ", ");
+    xm_json_key_num(fp, "target_p", q->alpha, ", ");
     fprintf(fp, "\"vary\": \"%s\"", cap ? "leverage_cap" : "mmr");
     if (!cap) {
         fputs(", \"asset\": ", fp);
@@ -178,10 +141,10 @@ static void json_venue(FILE *fp, const cal_report *r)
         fprintf(fp, ", \"tier\": %zu", q->tier + 1);
     }
     fputs(", ", fp);
-    json_pair(fp, "range", v->lo, v->hi, "},\n");
+    xm_json_key_pair(fp, "range", v->lo, v->hi, "},\n");
     json_search(fp, cap ? "max_leverage" : "min_mmr", &v->search);
     fputs("  ", fp);
-    json_key_num(fp, "book_max_leverage", v->book_max_leverage, ",\n");
+    xm_json_key_num(fp, "book_max_leverage", v->book_max_leverage, ",\n");
     if (cap)
         fprintf(fp, "  \"units_capped\": %llu,\n", (unsigned long long)v->accounts_capped);
     json_points(fp, "candidates", cap ? "leverage_cap" : "mmr", v->search.points,
@@ -189,7 +152,7 @@ static void json_venue(FILE *fp, const cal_report *r)
     fputs("\n}\n", fp);
 }
 
-xm_status cal_write_json(const char *dir, const cal_report *r, xm_error *err)
+xm_status xm_cal_write_json(const char *dir, const xm_cal_report *r, xm_error *err)
 {
     xm_status st = xm_mkdir_p(dir, err);
     xm_outfile f = {0};
@@ -198,9 +161,9 @@ xm_status cal_write_json(const char *dir, const cal_report *r, xm_error *err)
     if (st != XM_OK)
         return st;
     json_head(f.fp, r);
-    if (r->kind == CAL_POSITION)
+    if (r->kind == XM_CAL_POSITION)
         json_position(f.fp, r);
-    else if (r->kind == CAL_TIERS)
+    else if (r->kind == XM_CAL_TIERS)
         json_tiers(f.fp, r);
     else
         json_venue(f.fp, r);
@@ -221,7 +184,7 @@ static void print_points(FILE *fp, const char *xname, const xm_cal_point *p, siz
                 p[i].hi);
 }
 
-static void print_head(FILE *fp, const cal_report *r)
+static void print_head(FILE *fp, const xm_cal_report *r)
 {
     const xm_model *m = r->model;
     fprintf(fp, "calibrate: model %s (%s), %llu paths, seed %llu, horizon %g d in %u steps, "
@@ -236,7 +199,7 @@ static const char *stop_text(xm_cal_stop s)
                                           : "the whole range meets the target";
 }
 
-static void print_position(FILE *fp, const cal_report *r)
+static void print_position(FILE *fp, const xm_cal_report *r)
 {
     const xm_cal_position_res *p = r->pos;
     const xm_cal_search *s = &p->search;
@@ -254,7 +217,7 @@ static void print_position(FILE *fp, const cal_report *r)
         fputs("warning: the estimate was not monotone in the leverage\n", fp);
 }
 
-static void print_tiers(FILE *fp, const cal_report *r)
+static void print_tiers(FILE *fp, const xm_cal_report *r)
 {
     fprintf(fp, "question: per notional cap, the maintenance rate that covers closing the cap "
             "(impact) plus one step's move, and the largest leverage with P(liquidated) <= %g\n",
@@ -276,7 +239,7 @@ static void print_tiers(FILE *fp, const cal_report *r)
     }
 }
 
-static void print_venue(FILE *fp, const cal_report *r)
+static void print_venue(FILE *fp, const xm_cal_report *r)
 {
     const xm_cal_venue_req *q = r->vreq;
     const xm_cal_venue_res *v = r->venue;
@@ -305,12 +268,12 @@ static void print_venue(FILE *fp, const cal_report *r)
               "answer is the bracket the bisection found\n", fp);
 }
 
-void cal_print(FILE *fp, const cal_report *r)
+void xm_cal_print(FILE *fp, const xm_cal_report *r)
 {
     print_head(fp, r);
-    if (r->kind == CAL_POSITION)
+    if (r->kind == XM_CAL_POSITION)
         print_position(fp, r);
-    else if (r->kind == CAL_TIERS)
+    else if (r->kind == XM_CAL_TIERS)
         print_tiers(fp, r);
     else
         print_venue(fp, r);
