@@ -9,14 +9,7 @@
 #include <unistd.h>
 
 #include "xmrisk/error.h"
-
-/* Monotonic wall time in seconds (timing fields only; never part of a result). */
-static inline double xm_now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "xmrisk/platform.h"  /* xm_now_s, xm_physical_memory_bytes, xm_check_paths_memory */
 
 /* A JSON string literal: quotes and backslashes escaped, control characters as \u00XX. */
 static inline void xm_json_string(FILE *fp, const char *s)
@@ -51,30 +44,6 @@ static inline void xm_csv_num(FILE *fp, double x)
         fprintf(fp, ",%.17g", x);
     else
         fputc(',', fp);
-}
-
-/* Physical memory of this machine in bytes (INFINITY when unknown). */
-static inline double xm_physical_memory_bytes(void)
-{
-    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGE_SIZE);
-    return pages > 0 && size > 0 ? (double)pages * (double)size : INFINITY;
-}
-
-/* Per-path results of `paths` paths at `bytes_per_path` each: refuse, with the estimate, a
- * count that cannot fit in this machine's memory (a request error, exit 2). `what` prefixes
- * the message ("run"); `hint` ends it ("use fewer paths"). */
-static inline xm_status xm_check_paths_memory(const char *what, uint64_t paths,
-                                              double bytes_per_path, const char *hint,
-                                              xm_error *err)
-{
-    double need = (double)paths * bytes_per_path, have = xm_physical_memory_bytes();
-    if (need <= have)
-        return XM_OK;
-    return xm_error_set(err, XM_EUSAGE,
-                        "%s: %llu paths need about %.1f GB for per-path results (%.0f bytes "
-                        "each), this machine has %.1f GB: %s",
-                        what, (unsigned long long)paths, need / 1e9, bytes_per_path,
-                        have / 1e9, hint);
 }
 
 #endif /* XM_CORE_UTIL_H */
