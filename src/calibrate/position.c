@@ -18,7 +18,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "core/driver.h"
-#include "core/util.h"
+#include "xmrisk/platform.h"
 #include "market/path_drive.h"
 #include "xmrisk/margin.h"
 #include "xmrisk/paths.h"

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "xmrisk/platform.h"
 #include "xmrisk/estimators.h"
 
 #define XM_CAL_DEFAULT_MAX_EVALS 200u

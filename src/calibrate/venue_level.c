@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/util.h"
+#include "xmrisk/platform.h"
 #include "xmrisk/cascade_run.h"
 #include "xmrisk/estimators.h"
 

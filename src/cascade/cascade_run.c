@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "core/driver.h"
-#include "core/util.h"
+#include "xmrisk/platform.h"
 
 
 void xm_run_result_free(xm_run_result *r)

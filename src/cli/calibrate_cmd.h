@@ -15,6 +15,9 @@
 #ifndef XMRISK_CLI_CALIBRATE_CMD_H
 #define XMRISK_CLI_CALIBRATE_CMD_H
 
+#include "args.h"
+#include "cli.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -22,7 +25,10 @@ extern "C" {
 /* argv[0] is the program, argv[1] "calibrate". Returns the exit status: 0; 2 for a usage or
  * model error, a bad request (a probability outside (0, 1), an unknown asset, a target that
  * no candidate reaches); 1 for a failure while running (I/O, memory, interrupt). */
-int xm_cli_calibrate(int argc, char **argv);
+int xm_cli_calibrate(int argc, char **argv, const xm_cli_env *env);
+
+/* Its options, for `xmrisk --help` (args.h). */
+extern const xm_arg_spec xm_cli_calibrate_spec;
 
 #ifdef __cplusplus
 }

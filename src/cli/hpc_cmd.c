@@ -8,8 +8,7 @@
  */
 #include "hpc_cmd.h"
 
-#include <errno.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,31 +17,16 @@
 #include "xmrisk/outfile.h"
 #include "xmrisk/partfile.h"
 #include "xmrisk/cascade_run.h"
-#include "core/util.h"
+#include "xmrisk/platform.h"
 #include "mpi_comm.h"
 
 /* ---- argument values ---- */
 
-/* Digits only into *v (no sign, no overflow); the rest of the string in *end. */
-static int parse_digits(const char *s, uint64_t *v, const char **end)
-{
-    if (s == NULL || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    char *e;
-    unsigned long long x = strtoull(s, &e, 10);
-    if (errno != 0)
-        return -1;
-    *v = (uint64_t)x;
-    *end = e;
-    return 0;
-}
-
 int xm_cli_parse_shard(const char *s, uint64_t *k, uint64_t *n)
 {
     const char *rest;
-    if (parse_digits(s, k, &rest) != 0 || *rest != '/' ||
-        parse_digits(rest + 1, n, &rest) != 0 || *rest != '\0')
+    if (xm_cli_parse_digits(s, k, &rest) != 0 || *rest != '/' ||
+        xm_cli_parse_digits(rest + 1, n, &rest) != 0 || *rest != '\0')
         return -1;
     return *n >= 1 && *k < *n ? 0 : -1;
 }
@@ -51,7 +35,7 @@ int xm_cli_parse_interval(const char *s, uint64_t *paths, double *seconds)
 {
     const char *rest;
     uint64_t v;
-    if (parse_digits(s, &v, &rest) != 0 || v == 0)
+    if (xm_cli_parse_digits(s, &v, &rest) != 0 || v == 0)
         return -1;
     *paths = 0;
     *seconds = 0.0;
@@ -75,12 +59,6 @@ static void share(uint64_t lo, uint64_t hi, uint64_t k, uint64_t parts, uint64_t
     unsigned __int128 n = hi - lo;
     *a = lo + (uint64_t)(n * k / parts);
     *b = lo + (uint64_t)(n * (k + 1) / parts);
-}
-
-static int fail(const xm_error *err)
-{
-    fprintf(stderr, "xmrisk: %s\n", err->msg);
-    return xm_status_exit_code(err->status);
 }
 
 /* ---- run ---- */
@@ -245,7 +223,7 @@ static void print_done(const hpc_run *h, const xm_run_result *full, const char *
 static int report_failure(const hpc_run *h, const xm_error *err)
 {
     if (err->status != XM_EINTR)
-        return fail(err);
+        return xm_cli_fail(err);
     if (h->ckpath[0] != '\0')
         fprintf(stderr, "\nxmrisk: %s; nothing written; the checkpoint keeps every finished "
                         "chunk: run the same command to resume\n", err->msg);
@@ -292,74 +270,47 @@ int xm_cli_run_hpc(const xm_model *model, const xm_run_opts *opts, const xm_cli_
 
 /* ---- merge ---- */
 
-static int usage(const char *fmt, ...) XM_PRINTF(1, 2);
-
-static int usage(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("xmrisk: merge: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (see xmrisk --help)\n", stderr);
-    va_end(ap);
-    return 2;
-}
-
 typedef struct {
     const char *out_dir;
     int quiet;
-    char **files;                /* argv entries */
-    size_t n;
 } merge_args;
 
-static int parse_merge(int argc, char **argv, merge_args *m)
-{
-    memset(m, 0, sizeof *m);
-    m->files = calloc((size_t)argc, sizeof *m->files);
-    if (m->files == NULL) {
-        fputs("xmrisk: merge: out of memory\n", stderr);
-        return 1;
-    }
-    for (int i = 2; i < argc; i++) {
-        if (strcmp(argv[i], "--quiet") == 0)
-            m->quiet = 1;
-        else if (strcmp(argv[i], "--out") == 0) {
-            if (i + 1 >= argc)
-                return usage("--out needs a value");
-            m->out_dir = argv[++i];
-            if (m->out_dir[0] == '\0')  /* failed (exit 1) only after reading the parts */
-                return usage("--out: expected a directory name, got ''");
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0')
-            return usage("unknown option '%s'", argv[i]);
-        else
-            m->files[m->n++] = argv[i];
-    }
-    return m->n == 0 ? usage("at least one PART file is required") : 0;
-}
+static const xm_arg_opt merge_opts[] = {
+    XM_ARG_OPT_OUT(merge_args, "where the result files go (default: results/<model name>)"),
+    XM_ARG_OPT_QUIET(merge_args),
+};
+
+const xm_arg_spec xm_cli_merge_spec = {
+    .name = "merge",
+    .synopsis = "PART... [--out DIR] [--quiet]",
+    .summary = "merge the parts of every shard into DIR's result files, exactly as one run",
+    .about = "Merge the parts that `xmrisk run --shard K/N` wrote, one for every shard, into\n"
+             "DIR's result files, the same as one run's (timing fields aside; docs/hpc.md).",
+    .opts = merge_opts, .n_opts = sizeof merge_opts / sizeof *merge_opts,
+    .min_pos = 1, .pos_name = "PART", .missing = "at least one PART file is required",
+};
 
 /* Read every part; the exit status of the first that fails (a part is the user's input: a
  * file that cannot be read is exit 2, like a model). */
-static int read_parts(const merge_args *m, xm_part **parts)
+static int read_parts(const char **files, size_t n, xm_part **parts)
 {
     xm_error err;
-    for (size_t k = 0; k < m->n; k++) {
-        parts[k] = xm_part_read(m->files[k], &err);
-        if (parts[k] == NULL) {
-            fprintf(stderr, "xmrisk: %s\n", err.msg);
-            return err.status == XM_ENOMEM ? 1 : 2;
-        }
+    for (size_t k = 0; k < n; k++) {
+        parts[k] = xm_part_read(files[k], &err);
+        if (parts[k] == NULL)
+            return err.status == XM_ENOMEM ? xm_cli_fail(&err) : xm_cli_fail_input(&err);
     }
     return 0;
 }
 
 /* Merge the parts of a whole run [0, P) and write its result files. */
-static int write_merged(const merge_args *m, xm_part **parts)
+static int write_merged(const merge_args *m, size_t n, xm_part **parts)
 {
     xm_error err;
     xm_error_clear(&err);
     xm_run_result *r = NULL;
     xm_model *model = NULL;
-    xm_status st = xm_part_merge(parts, m->n, 0, xm_part_get_info(parts[0])->paths, &r, &err);
+    xm_status st = xm_part_merge(parts, n, 0, xm_part_get_info(parts[0])->paths, &r, &err);
     if (st == XM_OK && (model = xm_part_report_model(parts[0], &err)) == NULL)
         st = err.status;
     char dir[XM_PATH_MAX];
@@ -372,30 +323,42 @@ static int write_merged(const merge_args *m, xm_part **parts)
     }
     if (st == XM_OK && !m->quiet) {
         xm_run_report_print(stdout, model, r);
-        printf("\nmerged %zu part%s", m->n, m->n == 1 ? "" : "s");
+        printf("\nmerged %zu part%s", n, n == 1 ? "" : "s");
         xm_cli_print_results(dir, r);
     }
     xm_model_free(model);
     xm_run_result_free(r);
-    return st == XM_OK ? 0 : fail(&err);
+    return st == XM_OK ? 0 : xm_cli_fail(&err);
 }
 
-int xm_cli_merge(int argc, char **argv)
+static int merge_files(const merge_args *m, const char **files, size_t n)
 {
-    merge_args m;
-    int rc = parse_merge(argc, argv, &m);
-    xm_part **parts = rc == 0 ? calloc(m.n, sizeof *parts) : NULL;
-    if (rc == 0 && parts == NULL) {
+    xm_part **parts = calloc(n, sizeof *parts);
+    if (parts == NULL) {
         fputs("xmrisk: merge: out of memory\n", stderr);
-        rc = 1;
+        return 1;
     }
+    int rc = read_parts(files, n, parts);
     if (rc == 0)
-        rc = read_parts(&m, parts);
-    if (rc == 0)
-        rc = write_merged(&m, parts);
-    for (size_t k = 0; parts != NULL && k < m.n; k++)
+        rc = write_merged(m, n, parts);
+    for (size_t k = 0; k < n; k++)
         xm_part_free(parts[k]);
     free(parts);
-    free(m.files);
+    return rc;
+}
+
+int xm_cli_merge(int argc, char **argv, const xm_cli_env *env)
+{
+    (void)env;
+    merge_args m = {0};
+    size_t n = 0;
+    const char **files = calloc((size_t)argc, sizeof *files);
+    if (files == NULL) {
+        fputs("xmrisk: merge: out of memory\n", stderr);
+        return 1;
+    }
+    xm_args_status parsed = xm_args_parse(&xm_cli_merge_spec, argc, argv, &m, files, &n);
+    int rc = parsed == XM_ARGS_OK ? merge_files(&m, files, n) : xm_args_exit_code(parsed);
+    free(files);
     return rc;
 }

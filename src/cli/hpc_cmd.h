@@ -9,6 +9,9 @@
 #include "xmrisk/cascade_run.h"
 #include "xmrisk/market_run.h"
 
+#include "args.h"
+#include "cli.h"
+
 /* `xmrisk run` arguments (src/cli/main.c parses them). */
 typedef struct {
     const char *model_path;
@@ -30,9 +33,6 @@ typedef struct {
 
 enum { XM_CLI_STATS_AUTO = 0, XM_CLI_STATS_EXACT, XM_CLI_STATS_BINNED };
 
-/* "results: DIR/summary.json, DIR/accounts.csv[, DIR/paths.csv]" for result r. */
-void xm_cli_print_results(const char *dir, const xm_run_result *r);
-
 /* "K/N" with 0 <= K < N; 0 or -1 (not one). */
 int xm_cli_parse_shard(const char *s, uint64_t *k, uint64_t *n);
 
@@ -48,12 +48,7 @@ int xm_cli_run_hpc(const xm_model *model, const xm_run_opts *opts, const xm_cli_
                    const char *dir);
 
 /* xmrisk merge PART... [--out DIR] [--quiet]: argv[1] is "merge". Returns the exit status. */
-int xm_cli_merge(int argc, char **argv);
-
-/* results/<name>, the name reduced to [A-Za-z0-9._-] (src/cli/main.c). */
-void xm_cli_default_out_dir(const char *name, char *dir, size_t size);
-
-/* Strict unsigned parse: digits only, no sign, no overflow; 0, or -1 (src/cli/main.c). */
-int xm_cli_parse_u64(const char *s, uint64_t *out);
+int xm_cli_merge(int argc, char **argv, const xm_cli_env *env);
+extern const xm_arg_spec xm_cli_merge_spec;
 
 #endif /* XM_CLI_HPC_CMD_H */

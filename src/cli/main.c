@@ -1,24 +1,17 @@
 /* cli/ — the xmrisk program: subcommands, flags, exit status. */
-/* xmrisk — command-line front end.
+/* xmrisk — command-line front end: the subcommands run, merge, check, liqprice and calibrate
+ * (each declares its options in an xm_arg_spec: args.h; `xmrisk CMD --help` prints them).
  *
- *   xmrisk run MODEL [--paths N] [--seed S] [--threads T] [--out DIR] [--quiet]
- *              [--shard K/N] [--checkpoint FILE [--checkpoint-every N|Ns|Nm]]
- *              [--stats auto|exact|binned] [--max-memory SIZE]
- *   xmrisk merge PART... [--out DIR] [--quiet]
- *   xmrisk check MODEL
- *
- * Exit status (docs/interface.md): 0 success, 1 a failure while running, 2 a usage or
- * model error. Every error is one line on standard error.
+ * Exit status (docs/interface.md): 0 success, 1 a failure while running, 2 a usage or model
+ * error. Every error is one line on standard error.
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <math.h>
 #include <signal.h>
-#include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <gsl/gsl_errno.h>
@@ -28,14 +21,18 @@
 #include "xmrisk/market_report.h"
 #include "xmrisk/cascade_run.h"
 #include "xmrisk/market_run.h"
+#include "xmrisk/platform.h"
 
-#include "core/util.h"
+#include "args.h"
 #include "calibrate_cmd.h"
+#include "cli.h"
 #include "hpc_cmd.h"
 #include "liqprice_cmd.h"
 #include "mpi_comm.h"
 
-static volatile sig_atomic_t g_stop = 0;  /* set by SIGINT/SIGTERM; read by the workers */
+/* The one stop flag of the program: set by SIGINT/SIGTERM once catch_signals() ran, read by
+ * the workers of every subcommand (xm_cli_env). */
+static volatile sig_atomic_t g_stop = 0;
 
 static void on_signal(int sig)
 {
@@ -43,192 +40,106 @@ static void on_signal(int sig)
     g_stop = 1;
 }
 
-static const char usage_text[] =
-    "usage: xmrisk run MODEL [--paths N] [--seed S] [--threads T] [--out DIR] [--quiet]\n"
-    "                  [--shard K/N] [--checkpoint FILE [--checkpoint-every N|Ns|Nm]]\n"
-    "                  [--stats auto|exact|binned] [--max-memory SIZE]\n"
-    "       xmrisk merge PART... [--out DIR] [--quiet]\n"
-    "       xmrisk check MODEL\n"
-    "       xmrisk liqprice MODEL\n"
-    "       xmrisk calibrate MODEL --asset SYM --target-p-liq A [--side long|short]\n"
-    "              [--notional-usd N] [--mmr R] [--leverage-min L] [--leverage-max L]\n"
-    "       xmrisk calibrate MODEL --metric bad_debt|adl --target-p A [--threshold-usd B]\n"
-    "              [--mmr-tier SYM:K [--mmr-min R] [--mmr-max R]] [--cap-min L] [--cap-max L]\n"
-    "              [--refine-interval]\n"
-    "       xmrisk calibrate MODEL --tiers --target-p-liq A [--asset SYM]\n"
-    "              [--notionals N1,N2,...] [--mmr-floor R]\n"
-    "         common: [--paths N] [--seed S] [--threads T] [--horizon-days H]\n"
-    "                 [--precision R] [--confidence C] [--out DIR] [--quiet]\n"
-    "       xmrisk --version | --help\n"
-    "\n"
-    "  run     simulate MODEL's paths; write DIR/summary.json and DIR/paths.csv\n"
-    "          (DIR defaults to results/<model name>) and print a summary\n"
-    "          --shard K/N  only paths [floor(K P/N), floor((K+1) P/N)) of the P paths\n"
-    "                       (K from 0); write DIR/part-K-of-N.xmp for `merge` instead\n"
-    "          --checkpoint FILE  save progress to FILE every interval (default 60s;\n"
-    "                       N paths, Ns seconds, Nm minutes) and resume from it; removed\n"
-    "                       when the results are written\n"
-    "          under mpirun/mpiexec/srun the paths are split over the MPI ranks and\n"
-    "          rank 0 writes the files\n"
-    "          --stats exact  keep every path's results: exact quantiles, paths.csv\n"
-    "          --stats binned keep mergeable statistics only: quantiles within 0.2%%,\n"
-    "                       means and probabilities exact, any number of paths\n"
-    "          --stats auto   (default) exact when the per-path results of all paths\n"
-    "                       fit in half of --max-memory (default: physical memory)\n"
-    "          --max-memory SIZE  memory this job may use, e.g. 4G (K, M, G, T: x1024)\n"
-    "  merge   merge the parts of every shard into DIR's result files, exactly as one run\n"
-    "  check   validate MODEL and print it resolved (defaults, correlation, Cholesky, tiers)\n"
-    "  liqprice  today's liquidation price of every position, CSV on stdout\n"
-    "  calibrate the largest leverage (position), leverage cap or smallest tier rate\n"
-    "          (venue) or a tier table meeting a target probability; writes\n"
-    "          DIR/calibration.json (docs/calibrate.md)\n"
-    "\n"
-    "exit status: 0 success, 1 failure while running, 2 usage or model error\n";
-
-static int usage_error(const char *fmt, ...) XM_PRINTF(1, 2);
-
-static int usage_error(const char *fmt, ...)
+static void catch_signals(void)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    fputs("xmrisk: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputs(" (see xmrisk --help)\n", stderr);
-    va_end(ap);
-    return 2;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
 }
 
-/* Strict unsigned parse: digits only, no sign, no overflow. */
-int xm_cli_parse_u64(const char *s, uint64_t *out)
-{
-    if (s == NULL || *s < '0' || *s > '9')
-        return -1;
-    errno = 0;
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0')
-        return -1;
-    *out = (uint64_t)v;
-    return 0;
-}
+/* ---- run: the options ---- */
 
 typedef xm_cli_run_args run_args;
 
-/* "N", "NK", "NM", "NG" or "NT" (powers of 1024) bytes, at least 1 MiB, into *bytes. */
-static int parse_size(const char *s, double *bytes)
+/* "N", "NK", "NM", "NG" or "NT" (powers of 1024) bytes, at least 1 MiB, into max_memory. */
+static int parse_size(const char *s, void *args)
 {
+    double *bytes = &((run_args *)args)->max_memory;
     uint64_t v;
-    char digits[32];
-    size_t n = strspn(s, "0123456789");
-    if (n == 0 || n >= sizeof digits)
-        return -1;
-    memcpy(digits, s, n);
-    digits[n] = '\0';
-    if (xm_cli_parse_u64(digits, &v) != 0)
-        return -1;
+    const char *end;
     static const char units[] = "KMGT";
-    const char *u = s[n] ? strchr(units, s[n]) : NULL;
-    if (s[n] != '\0' && (u == NULL || s[n + 1] != '\0'))
+    if (xm_cli_parse_digits(s, &v, &end) != 0)
+        return -1;
+    const char *u = *end ? strchr(units, *end) : NULL;
+    if (*end != '\0' && (u == NULL || end[1] != '\0'))
         return -1;
     *bytes = u ? ldexp((double)v, 10 * (int)(u - units + 1)) : (double)v;
     return *bytes >= 1048576.0 ? 0 : -1;
 }
 
-static int parse_value_flag(const char *flag, const char *value, run_args *a)
+static int parse_shard(const char *s, void *args)
 {
-    uint64_t v;
-    if (value == NULL)
-        return usage_error("%s needs a value", flag);
-    if (strcmp(flag, "--out") == 0) {
-        a->out_dir = value;
-        return 0;
-    }
-    if (strcmp(flag, "--checkpoint") == 0) {
-        a->checkpoint = value;
-        return 0;
-    }
-    if (strcmp(flag, "--shard") == 0) {
-        a->has_shard = 1;
-        if (xm_cli_parse_shard(value, &a->shard_k, &a->shard_n) != 0)
-            return usage_error("--shard: expected K/N with 0 <= K < N, got '%s'", value);
-        return 0;
-    }
-    if (strcmp(flag, "--stats") == 0) {
-        if (strcmp(value, "auto") == 0)
-            a->stats = XM_CLI_STATS_AUTO;
-        else if (strcmp(value, "exact") == 0)
-            a->stats = XM_CLI_STATS_EXACT;
-        else if (strcmp(value, "binned") == 0)
-            a->stats = XM_CLI_STATS_BINNED;
-        else
-            return usage_error("--stats: expected auto, exact or binned, got '%s'", value);
-        return 0;
-    }
-    if (strcmp(flag, "--max-memory") == 0) {
-        if (parse_size(value, &a->max_memory) != 0)
-            return usage_error("--max-memory: expected a size such as 512M or 4G (K, M, G, T: "
-                               "powers of 1024; at least 1M), got '%s'", value);
-        return 0;
-    }
-    if (strcmp(flag, "--checkpoint-every") == 0) {
-        if (xm_cli_parse_interval(value, &a->checkpoint_paths, &a->checkpoint_s) != 0)
-            return usage_error("--checkpoint-every: expected N (paths), Ns (seconds) or Nm "
-                               "(minutes) with N >= 1, got '%s'", value);
-        return 0;
-    }
-    if (xm_cli_parse_u64(value, &v) != 0)
-        return usage_error("expected a non-negative integer, got '%s'", value);
-    if (strcmp(flag, "--paths") == 0) {
-        if (v == 0)
-            return usage_error("%s: expected at least 1 path", flag);
-        a->paths = v;
-        a->has_paths = 1;
-    } else if (strcmp(flag, "--seed") == 0) {
-        a->seed = v;
-        a->has_seed = 1;
-    } else {  /* --threads */
-        if (v == 0 || v > 4096)
-            return usage_error("%s: expected 1 to 4096 threads", flag);
-        a->threads = (int)v;
-    }
-    return 0;
+    run_args *a = args;
+    return xm_cli_parse_shard(s, &a->shard_k, &a->shard_n);
 }
 
-static int parse_run_args(int argc, char **argv, run_args *a)
+static int parse_interval(const char *s, void *args)
+{
+    run_args *a = args;
+    return xm_cli_parse_interval(s, &a->checkpoint_paths, &a->checkpoint_s);
+}
+
+static const char *const stats_choices[] = {"auto", "exact", "binned", NULL};  /* XM_CLI_STATS_* */
+
+static const xm_arg_opt run_opts[] = {
+    XM_ARG_OPT_PATHS(run_args, "paths to simulate (default: the model's)"),
+    XM_ARG_OPT_SEED(run_args),
+    XM_ARG_OPT_THREADS(run_args),
+    XM_ARG_OPT_OUT(run_args, "where the result files go (default: results/<model name>)"),
+    XM_ARG_OPT_QUIET(run_args),
+    {.name = "--shard", .kind = XM_ARG_CUSTOM, .parse = parse_shard,
+     .given = XM_ARG_GIVEN(run_args, has_shard), .metavar = "K/N",
+     .what = "K/N with 0 <= K < N",
+     .help = "only paths [floor(K P/N), floor((K+1) P/N)) of the P paths (K from 0);\n"
+             "write DIR/part-K-of-N.xmp for `merge` instead"},
+    {.name = "--checkpoint", .kind = XM_ARG_STRING, .off = offsetof(run_args, checkpoint),
+     .metavar = "FILE", .what = "a file name",
+     .help = "save progress to FILE every interval and resume from it;\n"
+             "removed when the results are written"},
+    {.name = "--checkpoint-every", .kind = XM_ARG_CUSTOM, .parse = parse_interval,
+     .metavar = "N|Ns|Nm", .what = "N (paths), Ns (seconds) or Nm (minutes) with N >= 1",
+     .help = "the interval: N paths, N seconds or N minutes (default: 60s)"},
+    {.name = "--stats", .kind = XM_ARG_ENUM, .off = offsetof(run_args, stats),
+     .choices = stats_choices,
+     .help = "exact: keep every path's results: exact quantiles, paths.csv\n"
+             "binned: mergeable statistics only: quantiles within 0.2%,\n"
+             "  means and probabilities exact, any number of paths\n"
+             "auto (default): exact when the per-path results of all paths\n"
+             "  fit in half of --max-memory"},
+    {.name = "--max-memory", .kind = XM_ARG_CUSTOM, .parse = parse_size, .metavar = "SIZE",
+     .what = "a size such as 512M or 4G (K, M, G, T: powers of 1024; at least 1M)",
+     .help = "memory this job may use, e.g. 4G (K, M, G, T: x1024;\n"
+             "default: the physical memory)"},
+};
+
+static const xm_arg_spec run_spec = {
+    .name = "run",
+    .synopsis = "MODEL [--paths N] [--seed S] [--threads T] [--out DIR] [--quiet]\n"
+                " [--shard K/N] [--checkpoint FILE [--checkpoint-every N|Ns|Nm]]\n"
+                " [--stats auto|exact|binned] [--max-memory SIZE]",
+    .summary = "simulate MODEL's paths; write DIR/summary.json, DIR/accounts.csv and\n"
+               "DIR/paths.csv and print a summary",
+    .about = "Simulate MODEL's paths, write DIR/summary.json, DIR/accounts.csv (a model with\n"
+             "accounts) and DIR/paths.csv, and print a summary. Under mpirun/mpiexec/srun the\n"
+             "paths are split over the MPI ranks and rank 0 writes the files (docs/hpc.md).",
+    .opts = run_opts, .n_opts = sizeof run_opts / sizeof *run_opts,
+    .min_pos = 1, .max_pos = 1, .pos_name = "MODEL", .missing = "a MODEL file is required",
+};
+
+static xm_args_status parse_run_args(int argc, char **argv, run_args *a)
 {
     memset(a, 0, sizeof *a);
-    for (int i = 2; i < argc; i++) {
-        const char *arg = argv[i];
-        if (strcmp(arg, "--quiet") == 0) {
-            a->quiet = 1;
-        } else if (strcmp(arg, "--paths") == 0 || strcmp(arg, "--seed") == 0 ||
-                   strcmp(arg, "--threads") == 0 || strcmp(arg, "--out") == 0 ||
-                   strcmp(arg, "--shard") == 0 || strcmp(arg, "--checkpoint") == 0 ||
-                   strcmp(arg, "--checkpoint-every") == 0 || strcmp(arg, "--stats") == 0 ||
-                   strcmp(arg, "--max-memory") == 0) {
-            int rc = parse_value_flag(arg, i + 1 < argc ? argv[i + 1] : NULL, a);
-            if (rc != 0)
-                return rc;
-            i++;
-        } else if (arg[0] == '-' && arg[1] != '\0') {
-            return usage_error("unknown option '%s'", arg);
-        } else if (a->model_path == NULL) {
-            a->model_path = arg;
-        } else {
-            return usage_error("unexpected argument '%s'", arg);
-        }
+    size_t npos;
+    xm_args_status st = xm_args_parse(&run_spec, argc, argv, a, &a->model_path, &npos);
+    if (st == XM_ARGS_OK && (a->checkpoint_paths > 0 || a->checkpoint_s > 0) &&
+        a->checkpoint == NULL) {
+        xm_cli_usage("run", "--checkpoint-every needs --checkpoint FILE");
+        st = XM_ARGS_ERROR;
     }
-    if (a->model_path == NULL)
-        return usage_error("%s: a MODEL file is required", "run");
-    if ((a->checkpoint_paths > 0 || a->checkpoint_s > 0) && a->checkpoint == NULL)
-        return usage_error("--checkpoint-every needs --checkpoint FILE");
-    /* An empty name: --checkpoint "" used to run without a checkpoint, silently, and --out ""
-     * to fail (exit 1) only once the paths were simulated. */
-    if (a->out_dir != NULL && a->out_dir[0] == '\0')
-        return usage_error("--out: expected a directory name, got ''");
-    if (a->checkpoint != NULL && a->checkpoint[0] == '\0')
-        return usage_error("--checkpoint: expected a file name, got ''");
-    return 0;
+    return st;
 }
 
 /* ---- progress bar on a terminal ---- */
@@ -237,17 +148,10 @@ typedef struct {
     double t0, last;
 } progress_state;
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static void progress_bar(void *ctx, uint64_t done, uint64_t total)
 {
     progress_state *ps = ctx;
-    double now = mono_now();
+    double now = xm_now_s();
     if (now - ps->last < 0.2 && done < total)
         return;
     ps->last = now;
@@ -259,52 +163,6 @@ static void progress_bar(void *ctx, uint64_t done, uint64_t total)
     if (done == total)
         fputc('\n', stderr);
     fflush(stderr);
-}
-
-static void install_signal_handlers(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-}
-
-static int fail(const xm_error *err)
-{
-    fprintf(stderr, "xmrisk: %s\n", err->msg);
-    return xm_status_exit_code(err->status);
-}
-
-/* A model that cannot be loaded, unreadable file included, is the user's input: exit 2. */
-static int fail_model(const xm_error *err)
-{
-    fprintf(stderr, "xmrisk: %s\n", err->msg);
-    return 2;
-}
-
-/* results/<name> with the name reduced to [A-Za-z0-9._-] and no leading dot, so that a
- * model's free-text name can never point outside results/. */
-void xm_cli_print_results(const char *dir, const xm_run_result *r)
-{
-    printf("\nresults: %s/summary.json, %s/accounts.csv", dir, dir);
-    if (r->ps == NULL)
-        printf(", %s/paths.csv", dir);
-    putchar('\n');
-}
-
-void xm_cli_default_out_dir(const char *name, char *dir, size_t size)
-{
-    char safe[256];
-    size_t k = 0;
-    for (const char *c = name; *c && k + 1 < sizeof safe; c++) {
-        int ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-                 (*c >= '0' && *c <= '9') || *c == '-' || *c == '_' || (*c == '.' && k > 0);
-        safe[k++] = ok ? *c : '_';
-    }
-    safe[k] = '\0';
-    snprintf(dir, size, "results/%s", k ? safe : "model");
 }
 
 /* The main job on a model with accounts: cascades (xmrisk/cascade_run.h). */
@@ -323,7 +181,7 @@ static int run_cascades(const xm_model *model, const xm_run_opts *opts, const ch
         xm_run_report_print(stdout, model, r);
         xm_cli_print_results(dir, r);
     }
-    int rc = st == XM_OK ? 0 : st == XM_EINTR ? 1 : fail(&err);
+    int rc = st == XM_OK ? 0 : st == XM_EINTR ? 1 : xm_cli_fail(&err);
     xm_run_result_free(r);
     return rc;
 }
@@ -347,7 +205,7 @@ static int run_market(const xm_model *model, const xm_run_opts *opts, const char
         xm_market_report_print(stdout, model, r, s);
         printf("\nresults: %s/summary.json, %s/paths.csv\n", dir, dir);
     }
-    int rc = st == XM_OK ? 0 : st == XM_EINTR ? 1 : fail(&err);
+    int rc = st == XM_OK ? 0 : st == XM_EINTR ? 1 : xm_cli_fail(&err);
     xm_market_summary_free(s);
     xm_market_result_free(r);
     return rc;
@@ -359,8 +217,8 @@ static int choose_stats(const xm_model *model, const run_args *a, xm_run_opts *o
 {
     if (model->book == NULL) {
         if (a->stats == XM_CLI_STATS_BINNED)
-            return usage_error("--stats binned needs a model with accounts (a market-only "
-                               "run keeps its paths)");
+            return xm_cli_usage("run", "--stats binned needs a model with accounts (a "
+                                "market-only run keeps its paths)");
         return 0;
     }
     double have = a->max_memory > 0 ? a->max_memory : xm_physical_memory_bytes();
@@ -375,29 +233,29 @@ static int choose_stats(const xm_model *model, const run_args *a, xm_run_opts *o
         return 0;
     }
     if (a->max_memory > 0 && need > have)
-        return usage_error("run: %" PRIu64 " paths need about %.3g GB for per-path results "
-                           "(%.0f bytes each), --max-memory allows %.3g GB: use --stats binned",
-                           opts->paths, need / 1e9, per, have / 1e9);
+        return xm_cli_usage("run", "%" PRIu64 " paths need about %.3g GB for per-path "
+                            "results (%.0f bytes each), --max-memory allows %.3g GB: use "
+                            "--stats binned", opts->paths, need / 1e9, per, have / 1e9);
     return 0;
 }
 
-static int cmd_run(int argc, char **argv)
+static int cmd_run(int argc, char **argv, const xm_cli_env *env)
 {
     run_args a;
-    int rc = parse_run_args(argc, argv, &a);
-    if (rc != 0)
-        return rc;
+    xm_args_status parsed = parse_run_args(argc, argv, &a);
+    if (parsed != XM_ARGS_OK)
+        return xm_args_exit_code(parsed);
     xm_error err;
     xm_error_clear(&err);
     xm_model *model = xm_model_load(a.model_path, &err);
     /* Under MPI every rank loads the model: all go on, or all stop with one message. */
     if (xm_mpi_agree(model == NULL ? 2 : 0, &err) != 0) {
         xm_model_free(model);
-        return fail_model(&err);
+        return xm_cli_fail_input(&err);
     }
     if (model->book == NULL && (a.has_shard || a.checkpoint != NULL)) {
         xm_model_free(model);
-        return usage_error("--shard and --checkpoint need a model with accounts");
+        return xm_cli_usage("run", "--shard and --checkpoint need a model with accounts");
     }
     char dir[4096];
     if (a.out_dir != NULL)
@@ -405,21 +263,21 @@ static int cmd_run(int argc, char **argv)
     else
         xm_cli_default_out_dir(model->name, dir, sizeof dir);
 
-    progress_state ps = {mono_now(), 0.0};
+    progress_state ps = {xm_now_s(), 0.0};
     xm_run_opts opts = {
         .paths = a.has_paths ? a.paths : model->paths,
         .seed = a.has_seed ? a.seed : model->seed,
         .threads = a.threads,
         .progress = (!a.quiet && isatty(STDERR_FILENO)) ? progress_bar : NULL,
         .progress_ctx = &ps,
-        .stop = &g_stop,
+        .stop = env->stop,
     };
-    rc = choose_stats(model, &a, &opts);
+    int rc = choose_stats(model, &a, &opts);
     if (rc != 0) {
         xm_model_free(model);
         return rc;
     }
-    install_signal_handlers();
+    env->catch_signals();
     if (model->book != NULL && xm_cli_run_is_hpc(&a))
         rc = xm_cli_run_hpc(model, &opts, &a, dir);
     else if (model->book != NULL)
@@ -555,26 +413,41 @@ static void print_accounts(const xm_model *m)
 
 /* check and liqprice take exactly one MODEL file and no flags: a lone argument that looks like
  * one is refused as such (a file whose name starts with '-' is reached as ./NAME). */
-static int one_model_arg(const char *cmd, int argc, char **argv)
-{
-    if (argc != 3)
-        return usage_error("%s: expected exactly one MODEL file", cmd);
-    if (argv[2][0] == '-' && argv[2][1] != '\0')
-        return usage_error("%s: unknown option '%s' (%s takes only a MODEL file; a file named so: "
-                           "./%s)", cmd, argv[2], cmd, argv[2]);
-    return 0;
-}
+static const xm_arg_spec check_spec = {
+    .name = "check",
+    .synopsis = "MODEL",
+    .summary = "validate MODEL and print it resolved (defaults, correlation, Cholesky, tiers)",
+    .about = "Validate MODEL and print it resolved: every default filled in, the correlation\n"
+             "matrix used, its smallest eigenvalue and Cholesky factor, the venue's tiers with\n"
+             "their derived cum, and an accounts summary; warn (standard error) about accounts\n"
+             "already liquidatable at the start prices.",
+    .min_pos = 1, .max_pos = 1, .pos_name = "MODEL",
+    .missing = "expected exactly one MODEL file", .extra = "expected exactly one MODEL file",
+};
 
-static int cmd_check(int argc, char **argv)
+static const xm_arg_spec liqprice_spec = {
+    .name = "liqprice",
+    .synopsis = "MODEL",
+    .summary = "today's liquidation price of every position, CSV on stdout",
+    .about = "Print, as CSV on standard output, today's liquidation price of every position:\n"
+             "account_id,asset,qty,entry,mark,liq_price (docs/margin.md).",
+    .min_pos = 1, .max_pos = 1, .pos_name = "MODEL",
+    .missing = "expected exactly one MODEL file", .extra = "expected exactly one MODEL file",
+};
+
+static int cmd_check(int argc, char **argv, const xm_cli_env *env)
 {
-    int rc = one_model_arg("check", argc, argv);
-    if (rc != 0)
-        return rc;
+    (void)env;
+    const char *path;
+    size_t npos;
+    xm_args_status parsed = xm_args_parse(&check_spec, argc, argv, NULL, &path, &npos);
+    if (parsed != XM_ARGS_OK)
+        return xm_args_exit_code(parsed);
     xm_error err;
     xm_error_clear(&err);
-    xm_model *model = xm_model_load(argv[2], &err);
+    xm_model *model = xm_model_load(path, &err);
     if (model == NULL)
-        return fail_model(&err);
+        return xm_cli_fail_input(&err);
     print_model(model);
     if (model->has_venue)
         print_venue(model);
@@ -584,38 +457,83 @@ static int cmd_check(int argc, char **argv)
     return 0;
 }
 
+static int cmd_liqprice(int argc, char **argv, const xm_cli_env *env)
+{
+    (void)env;
+    const char *path;
+    size_t npos;
+    xm_args_status parsed = xm_args_parse(&liqprice_spec, argc, argv, NULL, &path, &npos);
+    return parsed != XM_ARGS_OK ? xm_args_exit_code(parsed) : xm_cli_liqprice(path);
+}
+
+/* `run` starts MPI when under a launcher (mpi_comm.h). */
+static int cmd_run_mpi(int argc, char **argv, const xm_cli_env *env)
+{
+    xm_mpi_begin(&argc, &argv);
+    return xm_mpi_end(cmd_run(argc, argv, env));
+}
+
+static const struct {
+    const xm_arg_spec *spec;
+    xm_cli_cmd run;
+} commands[] = {
+    {&run_spec, cmd_run_mpi},
+    {&xm_cli_merge_spec, xm_cli_merge},
+    {&check_spec, cmd_check},
+    {&liqprice_spec, cmd_liqprice},
+    {&xm_cli_calibrate_spec, xm_cli_calibrate},
+};
+
+#define N_COMMANDS (sizeof commands / sizeof *commands)
+
+/* `xmrisk --help`: every command's usage and what it does. */
+static void print_help(void)
+{
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        xm_args_synopsis(stdout, commands[i].spec, i == 0 ? "usage: " : "       ");
+    fputs("       xmrisk --version | --help | COMMAND --help\n\n", stdout);
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        xm_args_summary(stdout, commands[i].spec);
+    fputs("\nxmrisk COMMAND --help prints the options of COMMAND.\n"
+          "exit status: 0 success, 1 failure while running, 2 usage or model error\n", stdout);
+}
+
+/* --help, -h, help [COMMAND]: 0, or 2 for an unknown COMMAND. */
+static int help(int argc, char **argv)
+{
+    if (argc < 3) {
+        print_help();
+        return 0;
+    }
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[2], commands[i].spec->name) == 0 && argc == 3) {
+            xm_args_help(stdout, commands[i].spec);
+            return 0;
+        }
+    return xm_cli_usage(NULL, "%s: expected nothing or one of run, merge, check, liqprice or "
+                        "calibrate, got '%s'", argv[1], argv[2]);
+}
+
 int main(int argc, char **argv)
 {
     /* GSL's default handler aborts; the library reports its own errors instead. */
     gsl_set_error_handler_off();
     if (argc < 2)
-        return usage_error("%s", "a command is required: run, merge, check, liqprice or "
-                                 "calibrate");
+        return xm_cli_usage(NULL, "%s", "a command is required: run, merge, check, liqprice or "
+                                        "calibrate");
     const char *cmd = argv[1];
-    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
-        fputs(usage_text, stdout);
-        return 0;
-    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
+        return help(argc, argv);
     if (strcmp(cmd, "--version") == 0) {
         if (argc > 2)
-            return usage_error("--version takes no arguments, got '%s'", argv[2]);
+            return xm_cli_usage(NULL, "--version takes no arguments, got '%s'", argv[2]);
         printf("xmrisk %s\n", XM_VERSION);
         return 0;
     }
-    if (strcmp(cmd, "run") == 0) {
-        xm_mpi_begin(&argc, &argv);
-        return xm_mpi_end(cmd_run(argc, argv));
-    }
-    if (strcmp(cmd, "merge") == 0)
-        return xm_cli_merge(argc, argv);
-    if (strcmp(cmd, "check") == 0)
-        return cmd_check(argc, argv);
-    if (strcmp(cmd, "calibrate") == 0)
-        return xm_cli_calibrate(argc, argv);
-    if (strcmp(cmd, "liqprice") == 0) {
-        int rc = one_model_arg("liqprice", argc, argv);
-        return rc != 0 ? rc : xm_cli_liqprice(argv[2]);
-    }
-    return usage_error("unknown command '%s' (expected run, merge, check, liqprice or "
-                       "calibrate)", cmd);
+    xm_cli_env env = {.stop = &g_stop, .catch_signals = catch_signals};
+    for (size_t i = 0; i < N_COMMANDS; i++)
+        if (strcmp(cmd, commands[i].spec->name) == 0)
+            return commands[i].run(argc, argv, &env);
+    return xm_cli_usage(NULL, "unknown command '%s' (expected run, merge, check, liqprice or "
+                        "calibrate)", cmd);
 }

@@ -3,7 +3,7 @@
 
 #include <omp.h>
 
-#include "core/util.h"
+#include "xmrisk/platform.h"
 
 /* The state the threads of one run share. */
 typedef struct {

@@ -10,7 +10,7 @@
 
 #include "xmrisk/outfile.h"
 #include "xmrisk/partfile.h"
-#include "core/util.h"
+#include "xmrisk/platform.h"
 
 /* The checkpoint at `path` when there is one (*r NULL when there is none) and it is of this
  * run; *r owned by the caller. Messages say "checkpoint FILE: ..." and how to start over. */

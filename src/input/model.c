@@ -31,7 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "input/accounts_csv.h"
-#include "core/util.h"
+#include "xmrisk/platform.h"
 #include "xmrisk/population.h"
 #include "input/yaml_tree.h"
 

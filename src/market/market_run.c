@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "core/driver.h"
-#include "core/util.h"
+#include "xmrisk/platform.h"
 #include "market/path_drive.h"
 
 #include "xmrisk/paths.h"

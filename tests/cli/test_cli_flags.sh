@@ -48,6 +48,40 @@ refuse "--version takes no arguments, got 'run'" -- "$xm" --version run
 refuse "--version takes no arguments, got ''" -- "$xm" --version ""
 [ "$("$xm" --version)" = "$("$xm" --version 2>&1)" ] && ok || bad "--version wrote on standard error"
 
+# ==== --help: every command's usage on standard output, exit 0, nothing else ====
+# helps NEEDLE -- CMD...: exit 0, NEEDLE on standard output, no "%%" (a printf format printed
+# as text), nothing on standard error, nothing written in the working directory.
+helps() {
+  local needle=$1; shift 2
+  local rc out
+  out=$(cd "$cwd" && "$@" 2>"$work/stderr"); rc=$?
+  [ "$rc" = 0 ] && ok || bad "$* -> exit $rc, expected 0 ($(cat "$work/stderr"))"
+  case "$out" in *"$needle"*) ok ;; *) bad "$* -> '$needle' not in: $out" ;; esac
+  case "$out" in *%%*) bad "$* -> '%%' in the help" ;; *) ok ;; esac
+  [ -s "$work/stderr" ] && bad "$* -> wrote on standard error: $(cat "$work/stderr")" || ok
+  [ -z "$(ls -A "$cwd")" ] && ok || { bad "$* -> wrote $(ls -A "$cwd")"; rm -rf "${cwd:?}"/*; }
+}
+for h in --help -h help; do
+  helps "usage: xmrisk run MODEL" -- "$xm" "$h"
+  helps "xmrisk calibrate MODEL --tiers" -- "$xm" "$h"
+done
+helps "binned: mergeable statistics only: quantiles within 0.2%," -- "$xm" run --help
+for c in run merge check liqprice calibrate; do
+  for h in --help -h; do
+    helps "usage: xmrisk $c " -- "$xm" "$c" "$h"
+  done
+  [ "$("$xm" help "$c")" = "$("$xm" "$c" --help)" ] && ok || bad "help $c differs from $c --help"
+done
+helps "--target-p-liq A" -- "$xm" calibrate --help
+helps "--max-memory SIZE" -- "$xm" run "$def" --paths 5 --help
+helps "--notionals N1,N2,..." -- "$xm" calibrate "$def" --asset BTC --target-p-liq 0.01 -h
+helps "usage: xmrisk merge PART..." -- "$xm" merge --help
+refuse "help: expected nothing or one of run, merge, check, liqprice or calibrate, got 'bogus'" -- "$xm" help bogus
+refuse "help: expected nothing or one of" -- "$xm" help run check
+# a usage error points at the command's own help
+refuse "xmrisk: run: unknown option '--bogus' (see xmrisk run --help)" -- "$xm" run "$def" --bogus
+refuse "xmrisk: calibrate: unknown option '--bogus' (see xmrisk calibrate --help)" -- "$xm" calibrate "$def" --bogus
+
 # ==== run ====
 run() { "$xm" run "$@"; }
 # a value flag at the end: missing value (--out: tests/cli/test_cli.sh)
@@ -102,7 +136,7 @@ refuse "expected a non-negative integer, got 'x'" -- run "$def" --seed x --paths
 # ==== check and liqprice: exactly one MODEL ====
 for c in check liqprice; do
   refuse "$c: expected exactly one MODEL file" -- "$xm" "$c" "$def" "$def"
-  refuse "$c: expected exactly one MODEL file" -- "$xm" "$c" "$def" --quiet
+  refuse "$c: unknown option '--quiet' ($c takes only a MODEL file" -- "$xm" "$c" "$def" --quiet
   refuse "nope.yaml: cannot read: No such file or directory" -- "$xm" "$c" "$work/nope.yaml"
   refuse "$c: unknown option '--quiet' ($c takes only a MODEL file; a file named so: ./--quiet)" -- "$xm" "$c" --quiet
   refuse "$c: unknown option '--bogus'" -- "$xm" "$c" --bogus
