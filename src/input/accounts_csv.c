@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
+
 /* ------------------------------------------------------------------------------------------ */
 /* id map                                                                                       */
 
@@ -171,23 +173,13 @@ typedef struct {
     unsigned long line;       /* number of the line last returned (1-based) */
 } reader;
 
-static xm_status io_error(const char *path, int e, xm_error *err)
-{
-    char msg[256];
-    if (e == 0)
-        e = EIO;
-    if (strerror_r(e, msg, sizeof msg) != 0)
-        snprintf(msg, sizeof msg, "error %d", e);
-    return xm_error_set(err, XM_EIO, "%s: cannot read: %s", path, msg);
-}
-
 static xm_status reader_open(reader *r, const char *path, xm_error *err)
 {
     memset(r, 0, sizeof *r);
     r->path = path;
     r->f = fopen(path, "rb");
     if (r->f == NULL)
-        return io_error(path, errno, err);
+        return xm_read_error(path, errno, err);
     r->cap = (size_t)1 << 20;
     r->buf = malloc(r->cap + 1);
     if (r->buf == NULL) {
@@ -252,7 +244,7 @@ static xm_status refill(reader *r, xm_error *err)
         r->end += got;
         if (got == 0) {
             if (ferror(r->f))
-                return io_error(r->path, errno, err);
+                return xm_read_error(r->path, errno, err);
             r->eof = 1;
         }
     }

@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "input/accounts_csv.h"
+#include "core/file.h"
 #include "core/util.h"
 #include "xmrisk/population.h"
 #include "input/yaml_tree.h"
@@ -1215,61 +1216,6 @@ static xm_model *load_text(const char *text, size_t len, const char *label, cons
     return model;
 }
 
-static xm_status read_file(const char *path, char **out, size_t *out_len, xm_error *err)
-{
-    *out = NULL;
-    *out_len = 0;
-    FILE *f = fopen(path, "rb");
-    char msg[256];
-    if (f == NULL)
-        goto io_error;
-    size_t cap = 65536, len = 0;
-    char *buf = malloc(cap);
-    if (buf == NULL) {
-        fclose(f);
-        return xm_error_set(err, XM_ENOMEM, "%s: out of memory while reading", path);
-    }
-    for (;;) {
-        if (len == cap) {
-            if (cap >= XM_MODEL_MAX_BYTES) {
-                free(buf);
-                fclose(f);
-                return xm_error_set(err, XM_EIO,
-                                    "%s: cannot read: larger than %zu MiB, not a model file", path,
-                                    XM_MODEL_MAX_BYTES >> 20);
-            }
-            char *nb = realloc(buf, cap * 2);
-            if (nb == NULL) {
-                free(buf);
-                fclose(f);
-                return xm_error_set(err, XM_ENOMEM, "%s: out of memory while reading", path);
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    if (ferror(f)) {
-        int e = errno;
-        free(buf);
-        fclose(f);
-        errno = e ? e : EIO;
-        goto io_error;
-    }
-    fclose(f);
-    *out = buf;
-    *out_len = len;
-    return XM_OK;
-
-io_error:
-    if (strerror_r(errno, msg, sizeof msg) != 0)
-        snprintf(msg, sizeof msg, "error %d", errno);
-    return xm_error_set(err, XM_EIO, "%s: cannot read: %s", path, msg);
-}
-
 xm_model *xm_model_load(const char *path, xm_error *err)
 {
     char *text;
@@ -1278,7 +1224,8 @@ xm_model *xm_model_load(const char *path, xm_error *err)
         xm_error_set(err, XM_EUSAGE, "xm_model_load: no path given");
         return NULL;
     }
-    if (read_file(path, &text, &len, err) != XM_OK)
+    static const xm_read_opts limits = {XM_MODEL_MAX_BYTES, "a model file", 0};
+    if (xm_read_file(path, &limits, &text, &len, err) != XM_OK)
         return NULL;
     xm_model *m = load_text(text, len, path, path, path, err);
     free(text);
