@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "core/file.h"
+#include "core/grow.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* id map                                                                                       */
@@ -122,16 +123,8 @@ xm_status xm_idmap_put(xm_idmap *m, const char *id, size_t len, uint32_t value, 
     size_t need = (4 + len + 1 + 3) & ~(size_t)3;
     if (m->rec_len + need >= UINT32_MAX)
         return xm_error_set(err, XM_EMODEL, "account ids: more than 4 GiB of ids");
-    if (m->rec_len + need > m->rec_cap) {
-        size_t n = m->rec_cap ? m->rec_cap : 65536;
-        while (n < m->rec_len + need)
-            n *= 2;
-        char *k = realloc(m->rec, n);
-        if (k == NULL)
-            return xm_error_set(err, XM_ENOMEM, "account ids: out of memory");
-        m->rec = k;
-        m->rec_cap = n;
-    }
+    if (xm_grow((void **)&m->rec, &m->rec_cap, m->rec_len + need, 1, 65536) != 0)
+        return xm_error_set(err, XM_ENOMEM, "account ids: out of memory");
     r = (uint32_t)m->rec_len;
     memcpy(m->rec + r, &value, sizeof value);
     memcpy(m->rec + r + 4, id, len);
@@ -232,12 +225,11 @@ static xm_status refill(reader *r, xm_error *err)
         r->pos = 0;
     }
     if (r->end == r->cap) {
-        char *nb = realloc(r->buf, r->cap * 2 + 1);
-        if (nb == NULL)
+        size_t cap = xm_grown_cap(r->cap, r->cap + 1, 0);  /* + 1: buf[end] stays writable */
+        if (xm_resize((void **)&r->buf, cap + 1, 1) != 0)
             return xm_error_set(err, XM_ENOMEM, "%s:%lu: out of memory (a line of %zu bytes)",
                                 r->path, r->line + 1, r->end);
-        r->buf = nb;
-        r->cap *= 2;
+        r->cap = cap;
     }
     while (r->end < r->cap && !r->eof) {
         size_t got = fread(r->buf + r->end, 1, r->cap - r->end, r->f);
@@ -480,23 +472,15 @@ static void loader_free(loader *L)
     free(L->pos);
 }
 
-static int grow(void **p, size_t n, size_t size)
-{
-    void *q = realloc(*p, n * size);
-    if (q == NULL)
-        return -1;
-    *p = q;
-    return 0;
-}
-
+/* Room for one more account of the file (three arrays of one capacity). */
 static int grow_accounts(loader *L)
 {
     if (L->n_acc < L->cap_acc)
         return 0;
-    size_t n = L->cap_acc ? L->cap_acc * 2 : 4096;
-    if (grow((void **)&L->acc_key, n, sizeof *L->acc_key) ||
-        grow((void **)&L->acc_mode, n, sizeof *L->acc_mode) ||
-        grow((void **)&L->acc_wallet, n, sizeof *L->acc_wallet))
+    size_t n = xm_grown_cap(L->cap_acc, L->n_acc + 1, 4096);
+    if (xm_resize((void **)&L->acc_key, n, sizeof *L->acc_key) ||
+        xm_resize((void **)&L->acc_mode, n, sizeof *L->acc_mode) ||
+        xm_resize((void **)&L->acc_wallet, n, sizeof *L->acc_wallet))
         return -1;
     L->cap_acc = n;
     return 0;
@@ -504,13 +488,7 @@ static int grow_accounts(loader *L)
 
 static int grow_positions(loader *L)
 {
-    if (L->n_pos < L->cap_pos)
-        return 0;
-    size_t n = L->cap_pos ? L->cap_pos * 2 : 16384;
-    if (grow((void **)&L->pos, n, sizeof *L->pos))
-        return -1;
-    L->cap_pos = n;
-    return 0;
+    return xm_grow((void **)&L->pos, &L->cap_pos, L->n_pos + 1, sizeof *L->pos, 16384);
 }
 
 /* Read and check the header line (a UTF-8 byte-order mark before it is skipped). */

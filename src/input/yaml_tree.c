@@ -12,6 +12,8 @@
 
 #include <libfyaml.h>
 
+#include "core/grow.h"
+
 /* ------------------------------------------------------------------------------------------ */
 /* arena                                                                                       */
 
@@ -429,14 +431,9 @@ static xy_node *new_node(xy_builder *b, xy_kind kind, struct fy_event *e)
 
 static xm_status add_anchor(xy_builder *b, const char *name, size_t len, xy_node *node)
 {
-    if (b->n_anchors == b->anchors_cap) {
-        size_t cap = b->anchors_cap ? 2 * b->anchors_cap : 16;
-        xy_anchor *a = realloc(b->anchors, cap * sizeof *a);
-        if (a == NULL)
-            return nomem(b->ctx.err);
-        b->anchors = a;
-        b->anchors_cap = cap;
-    }
+    if (xm_grow((void **)&b->anchors, &b->anchors_cap, b->n_anchors + 1, sizeof *b->anchors,
+                16) != 0)
+        return nomem(b->ctx.err);
     b->anchors[b->n_anchors++] = (xy_anchor){name, len, node};
     return XM_OK;
 }
@@ -449,14 +446,8 @@ static xm_status add_node(xy_builder *b, xy_node *n)
         return XM_OK;
     }
     xy_frame *f = &b->stack[b->depth - 1];
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? 2 * f->cap : 8;
-        xy_node **items = realloc(f->items, cap * sizeof *items);
-        if (items == NULL)
-            return nomem(b->ctx.err);
-        f->items = items;
-        f->cap = cap;
-    }
+    if (xm_grow((void **)&f->items, &f->cap, f->n + 1, sizeof *f->items, 8) != 0)
+        return nomem(b->ctx.err);
     f->items[f->n++] = n;
     return XM_OK;
 }
@@ -479,14 +470,8 @@ static xm_status open_collection(xy_builder *b, struct fy_event *e, xy_kind kind
     xy_node *n = new_node(b, kind, e);
     if (n == NULL)
         return nomem(b->ctx.err);
-    if (b->depth == b->stack_cap) {
-        size_t cap = b->stack_cap ? 2 * b->stack_cap : 16;
-        xy_frame *s = realloc(b->stack, cap * sizeof *s);
-        if (s == NULL)
-            return nomem(b->ctx.err);
-        b->stack = s;
-        b->stack_cap = cap;
-    }
+    if (xm_grow((void **)&b->stack, &b->stack_cap, b->depth + 1, sizeof *b->stack, 16) != 0)
+        return nomem(b->ctx.err);
     xy_frame *f = &b->stack[b->depth++];
     memset(f, 0, sizeof *f);
     f->node = n;
