@@ -97,6 +97,52 @@ static char *default_name(const char *file)
     return s;
 }
 
+/* The top-level scalars: name (default: from name_from), seed, paths, horizon_days, steps. */
+static xm_status load_run_keys(const xy_ctx *c, const xy_node *root, const char *name_from,
+                               xm_model *model)
+{
+    const char *name = NULL;
+    xm_status s = xy_get_string(c, root, NULL, "name", 0, 0, &name);
+    if (s != XM_OK)
+        return s;
+    model->name = name ? strdup(name) : default_name(name_from);
+    if (model->name == NULL)
+        return xm_error_set(c->err, XM_ENOMEM, "out of memory while reading the model");
+    model->seed = XM_MODEL_DEFAULT_SEED;
+    model->paths = XM_MODEL_DEFAULT_PATHS;
+    uint64_t steps = 0;
+    s = xy_get_uint(c, root, NULL, "seed", 0, 0, UINT64_MAX, &model->seed);
+    if (s == XM_OK)
+        s = xy_get_uint(c, root, NULL, "paths", 0, 1, UINT64_MAX, &model->paths);
+    if (s == XM_OK)
+        s = xy_get_number(c, root, NULL, "horizon_days", 1, &xm_r_positive, &model->horizon_days);
+    if (s == XM_OK)
+        s = xy_get_uint(c, root, NULL, "steps", 1, 1, XM_MODEL_MAX_STEPS, &steps);
+    if (s == XM_OK)
+        model->steps = (uint32_t)steps;
+    return s;
+}
+
+/* market (required), venue (defaults even without the section: tier tables then empty), then
+ * the account sources. */
+static xm_status load_sections(const xy_ctx *c, const xy_node *root, xm_model *model)
+{
+    xy_node *mn;
+    xm_status s = xy_require(c, root, NULL, "market", &mn);
+    if (s != XM_OK)
+        return s;
+    xy_path mp = XY_KEY(NULL, "market");
+    s = xm_load_market(c, mn, &mp, &model->market);
+    if (s == XM_OK)
+        s = xm_venue_init(&model->venue, model->market.n, c->err);
+    xy_node *vn = xy_map_get(root, "venue");
+    if (s == XM_OK && vn != NULL) {
+        xy_path vp = XY_KEY(NULL, "venue");
+        s = xm_load_venue(c, vn, &vp, model);
+    }
+    return s == XM_OK ? xm_load_account_sources(c, root, model) : s;
+}
+
 static xm_status load_model(const xy_ctx *c, const xy_node *root, const char *name_from,
                             xm_model *model)
 {
@@ -109,52 +155,9 @@ static xm_status load_model(const xy_ctx *c, const xy_node *root, const char *na
         c, root, NULL,
         "a mapping at the top level (name, seed, paths, horizon_days, steps, market, ...)",
         top_keys, NULL);
-    if (s != XM_OK)
-        return s;
-
-    const char *name = NULL;
-    s = xy_get_string(c, root, NULL, "name", 0, 0, &name);
-    if (s != XM_OK)
-        return s;
-    model->name = name ? strdup(name) : default_name(name_from);
-    if (model->name == NULL)
-        return xm_error_set(c->err, XM_ENOMEM, "out of memory while reading the model");
-
-    model->seed = XM_MODEL_DEFAULT_SEED;
-    model->paths = XM_MODEL_DEFAULT_PATHS;
-    uint64_t steps = 0;
-    s = xy_get_uint(c, root, NULL, "seed", 0, 0, UINT64_MAX, &model->seed);
     if (s == XM_OK)
-        s = xy_get_uint(c, root, NULL, "paths", 0, 1, UINT64_MAX, &model->paths);
-    if (s == XM_OK)
-        s = xy_get_number(c, root, NULL, "horizon_days", 1, &xm_r_positive, &model->horizon_days);
-    if (s == XM_OK)
-        s = xy_get_uint(c, root, NULL, "steps", 1, 1, XM_MODEL_MAX_STEPS, &steps);
-    if (s != XM_OK)
-        return s;
-    model->steps = (uint32_t)steps;
-
-    xy_node *mn;
-    s = xy_require(c, root, NULL, "market", &mn);
-    if (s != XM_OK)
-        return s;
-    xy_path mp = XY_KEY(NULL, "market");
-    s = xm_load_market(c, mn, &mp, &model->market);
-    if (s != XM_OK)
-        return s;
-
-    /* defaults even without a `venue:` section (tier tables then empty) */
-    s = xm_venue_init(&model->venue, model->market.n, c->err);
-    if (s != XM_OK)
-        return s;
-    xy_node *vn = xy_map_get(root, "venue");
-    if (vn != NULL) {
-        xy_path vp = XY_KEY(NULL, "venue");
-        s = xm_load_venue(c, vn, &vp, model);
-        if (s != XM_OK)
-            return s;
-    }
-    return xm_load_account_sources(c, root, model);
+        s = load_run_keys(c, root, name_from, model);
+    return s == XM_OK ? load_sections(c, root, model) : s;
 }
 
 /* `label` names the input in messages; `path` is stored in the model; `name_from` gives the

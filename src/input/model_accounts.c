@@ -71,49 +71,68 @@ static xm_status require_tiers(const xy_ctx *c, const xy_node *at, const xy_path
                    xy_describe(at, got, sizeof got), model->market.assets[a].symbol);
 }
 
+/* position.asset: a market symbol with a tier table; *a its index. */
+static xm_status position_asset(const xy_ctx *c, const xy_node *n, const xy_path *p,
+                                const xm_model *model, const char *symbol, long *a)
+{
+    const xy_node *an = xy_map_get(n, "asset");
+    xy_path ap = XY_KEY(p, "asset");
+    *a = xm_market_find(&model->market, symbol);
+    if (*a < 0)
+        return xm_unknown_symbol(c, an, &ap, &model->market);
+    return require_tiers(c, an, &ap, model, *a);
+}
+
+/* position.qty: a non-zero finite number. */
+static xm_status position_qty(const xy_ctx *c, const xy_node *n, const xy_path *p, double *qty)
+{
+    xy_node *qn;
+    char got[128];
+    xm_status s = xy_require(c, n, p, "qty", &qn);
+    if (s != XM_OK)
+        return s;
+    xy_path qp = XY_KEY(p, "qty");
+    xy_ctx quiet = {c->file, NULL};
+    if (xy_number(&quiet, qn, &qp, &R_FINITE, qty) != XM_OK || *qty == 0.0)
+        return xy_fail(c, qn, &qp,
+                       "expected a non-zero finite number (base units, > 0 long, < 0 short), "
+                       "got %s",
+                       xy_describe(qn, got, sizeof got));
+    return XM_OK;
+}
+
+/* position.entry, and margin_usd (isolated: required; cross: refused). */
+static xm_status position_entry_margin(const xy_ctx *c, const xy_node *n, const xy_path *p,
+                                       xm_margin_mode mode, double *entry, double *margin)
+{
+    xm_status s = xy_get_number(c, n, p, "entry", 1, &xm_r_positive, entry);
+    if (s != XM_OK)
+        return s;
+    if (mode == XM_ISOLATED)
+        return xy_get_number(c, n, p, "margin_usd", 1, &xm_r_positive, margin);
+    return xm_reject_key(c, n, p, "margin_usd",
+                         "not used by mode cross (the account's wallet_usd is the margin of "
+                         "all its positions)");
+}
+
 static xm_status load_position(sources *S, const xy_node *n, const xy_path *p,
                                xm_margin_mode mode)
 {
     const xy_ctx *c = S->c;
     xm_model *model = S->model;
     const char *symbol;
+    long a = -1;
     double qty = 0.0, entry = 0.0, margin = 0.0;
-    char got[128];
     xm_status s = xy_check_mapping(c, n, p, "a mapping {asset, qty, entry, margin_usd}",
                                    position_keys, NULL);
     if (s == XM_OK)
         s = xy_get_string(c, n, p, "asset", 1, 0, &symbol);
-    if (s != XM_OK)
-        return s;
-    const xy_node *an = xy_map_get(n, "asset");
-    xy_path ap = XY_KEY(p, "asset");
-    long a = xm_market_find(&model->market, symbol);
-    if (a < 0)
-        return xm_unknown_symbol(c, an, &ap, &model->market);
-    s = require_tiers(c, an, &ap, model, a);
-    if (s != XM_OK)
-        return s;
-
-    xy_node *qn;
-    s = xy_require(c, n, p, "qty", &qn);
-    if (s != XM_OK)
-        return s;
-    xy_path qp = XY_KEY(p, "qty");
-    xy_ctx quiet = {c->file, NULL};
-    if (xy_number(&quiet, qn, &qp, &R_FINITE, &qty) != XM_OK || qty == 0.0)
-        return xy_fail(c, qn, &qp,
-                       "expected a non-zero finite number (base units, > 0 long, < 0 short), "
-                       "got %s",
-                       xy_describe(qn, got, sizeof got));
-    s = xy_get_number(c, n, p, "entry", 1, &xm_r_positive, &entry);
-    if (s == XM_OK) {
-        if (mode == XM_ISOLATED)
-            s = xy_get_number(c, n, p, "margin_usd", 1, &xm_r_positive, &margin);
-        else
-            s = xm_reject_key(c, n, p, "margin_usd",
-                           "not used by mode cross (the account's wallet_usd is the margin of "
-                           "all its positions)");
-    }
+    if (s == XM_OK)
+        s = position_asset(c, n, p, model, symbol, &a);
+    if (s == XM_OK)
+        s = position_qty(c, n, p, &qty);
+    if (s == XM_OK)
+        s = position_entry_margin(c, n, p, mode, &entry, &margin);
     if (s != XM_OK)
         return s;
     const xm_tier_table *t = &model->venue.tiers[a];
@@ -126,24 +145,13 @@ static xm_status load_position(sources *S, const xy_node *n, const xy_path *p,
     return xm_accounts_add_position(model->book, (uint16_t)a, qty, entry, margin, c->err);
 }
 
-static xm_status load_account(sources *S, const xy_node *seq, size_t i, const xy_path *seq_path)
+/* account.id: an acceptable id no other account has (entered in S->ids). */
+static xm_status account_id(sources *S, const xy_node *n, const xy_path *p, const char *id)
 {
     const xy_ctx *c = S->c;
-    xm_accounts *book = S->model->book;
-    const xy_node *n = seq->items[i];
-    xy_path p = XY_INDEX(seq_path, i);
-    const char *id;
-    int mode = XM_CROSS;
-    double wallet = 0.0;
     char got[128];
-    xm_status s = xy_check_mapping(c, n, &p, "a mapping {id, mode, wallet_usd, positions}",
-                                   account_keys, NULL);
-    if (s == XM_OK)
-        s = xy_get_string(c, n, &p, "id", 1, 0, &id);
-    if (s != XM_OK)
-        return s;
     const xy_node *idn = xy_map_get(n, "id");
-    xy_path ip = XY_KEY(&p, "id");
+    xy_path ip = XY_KEY(p, "id");
     const char *problem = xm_account_id_problem(id, idn->len);
     if (problem != NULL)
         return xy_fail(c, idn, &ip,
@@ -151,39 +159,69 @@ static xm_status load_account(sources *S, const xy_node *seq, size_t i, const xy
                        "double quotes), got %s (%s)",
                        XM_ACCOUNT_ID_MAX, xy_describe(idn, got, sizeof got), problem);
     uint32_t prev;
-    s = xm_idmap_put(&S->ids, id, idn->len, (uint32_t)book->n_accounts, &prev, c->err);
-    if (s != XM_OK)
+    xm_status s = xm_idmap_put(&S->ids, id, idn->len, (uint32_t)S->model->book->n_accounts,
+                               &prev, c->err);
+    if (s != XM_OK || prev == XM_IDMAP_NONE)
         return s;
-    if (prev != XM_IDMAP_NONE) {
-        char where[300];
-        account_origin(S, prev, where, sizeof where);
-        return xy_fail(c, idn, &ip, "expected an id no other account has, got %s (also %s)",
-                       xy_describe(idn, got, sizeof got), where);
-    }
+    char where[300];
+    account_origin(S, prev, where, sizeof where);
+    return xy_fail(c, idn, &ip, "expected an id no other account has, got %s (also %s)",
+                   xy_describe(idn, got, sizeof got), where);
+}
 
-    s = xy_get_enum(c, n, &p, "mode", 0, margin_mode_names, &mode);
-    if (s == XM_OK) {
-        if (mode == XM_CROSS)
-            s = xy_get_number(c, n, &p, "wallet_usd", 1, &xm_r_nonneg, &wallet);
-        else
-            s = xm_reject_key(c, n, &p, "wallet_usd",
-                           "not used by mode isolated (each position has its own margin_usd)");
-    }
-    xy_node *pn = NULL;
-    if (s == XM_OK)
-        s = xy_require(c, n, &p, "positions", &pn);
+/* account.mode and wallet_usd (cross: required; isolated: refused). */
+static xm_status account_mode(const xy_ctx *c, const xy_node *n, const xy_path *p, int *mode,
+                              double *wallet)
+{
+    xm_status s = xy_get_enum(c, n, p, "mode", 0, margin_mode_names, mode);
     if (s != XM_OK)
         return s;
-    xy_path pp = XY_KEY(&p, "positions");
+    if (*mode == XM_CROSS)
+        return xy_get_number(c, n, p, "wallet_usd", 1, &xm_r_nonneg, wallet);
+    return xm_reject_key(c, n, p, "wallet_usd",
+                         "not used by mode isolated (each position has its own margin_usd)");
+}
+
+/* account.positions: a non-empty sequence, *pn. */
+static xm_status account_positions(const xy_ctx *c, const xy_node *n, const xy_path *p,
+                                   xy_node **pn)
+{
     static const char what[] = "a non-empty sequence of positions {asset, qty, entry, ...}";
-    s = xy_check_sequence(c, pn, &pp, what);
+    char got[128];
+    xm_status s = xy_require(c, n, p, "positions", pn);
     if (s != XM_OK)
         return s;
-    if (pn->count == 0)
-        return xy_fail(c, pn, &pp, "expected %s, got %s", what, xy_describe(pn, got, sizeof got));
+    xy_path pp = XY_KEY(p, "positions");
+    s = xy_check_sequence(c, *pn, &pp, what);
+    if (s == XM_OK && (*pn)->count == 0)
+        return xy_fail(c, *pn, &pp, "expected %s, got %s", what,
+                       xy_describe(*pn, got, sizeof got));
+    return s;
+}
 
-    s = xm_accounts_add_account(book, id, (xm_margin_mode)mode, wallet, c->err);
-    for (size_t j = 0; j < pn->count && s == XM_OK; j++) {
+static xm_status load_account(sources *S, const xy_node *seq, size_t i, const xy_path *seq_path)
+{
+    const xy_ctx *c = S->c;
+    const xy_node *n = seq->items[i];
+    xy_path p = XY_INDEX(seq_path, i);
+    const char *id;
+    int mode = XM_CROSS;
+    double wallet = 0.0;
+    xy_node *pn = NULL;
+    xm_status s = xy_check_mapping(c, n, &p, "a mapping {id, mode, wallet_usd, positions}",
+                                   account_keys, NULL);
+    if (s == XM_OK)
+        s = xy_get_string(c, n, &p, "id", 1, 0, &id);
+    if (s == XM_OK)
+        s = account_id(S, n, &p, id);
+    if (s == XM_OK)
+        s = account_mode(c, n, &p, &mode, &wallet);
+    if (s == XM_OK)
+        s = account_positions(c, n, &p, &pn);
+    if (s == XM_OK)
+        s = xm_accounts_add_account(S->model->book, id, (xm_margin_mode)mode, wallet, c->err);
+    xy_path pp = XY_KEY(&p, "positions");
+    for (size_t j = 0; s == XM_OK && j < pn->count; j++) {
         xy_path jp = XY_INDEX(&pp, j);
         s = load_position(S, pn->items[j], &jp, (xm_margin_mode)mode);
     }
@@ -280,12 +318,10 @@ static const char *without_prefix(const char *msg)
     return strncmp(msg, prefix, sizeof prefix - 1) == 0 ? msg + sizeof prefix - 1 : msg;
 }
 
-static xm_status load_population(sources *S, const xy_node *n, const xy_path *p)
+/* The population's own checks before its parameters: a venue, at most 2^16 assets. */
+static xm_status population_preconditions(const xy_ctx *c, const xy_node *n, const xy_path *p,
+                                          const xm_model *model)
 {
-    const xy_ctx *c = S->c;
-    xm_model *model = S->model;
-    xm_population_params pp;
-    memset(&pp, 0, sizeof pp);
     xm_status s = xy_check_mapping(
         c, n, p,
         "a mapping {accounts, isolated_share, assets_per_account, asset_weights, leverage, "
@@ -300,32 +336,31 @@ static xm_status load_population(sources *S, const xy_node *n, const xy_path *p)
     if (model->market.n > (size_t)UINT16_MAX + 1)
         return xy_fail(c, n, p, "expected a market of at most %u assets with accounts, got %zu",
                        (unsigned)UINT16_MAX + 1, model->market.n);
-    s = xm_population_defaults(&pp, model->market.n, c->err);
-    if (s == XM_OK)
-        s = xm_load_population_params(c, n, p, model, &pp);
-    if (s == XM_OK)
-        s = ensure_book(model, c->err);
-    if (s != XM_OK) {
-        xm_population_params_clear(&pp);
-        return s;
-    }
+    return XM_OK;
+}
 
-    xm_accounts *book = model->book;
-    size_t first = book->n_accounts;
-    char prefix[sizeof pp.id_prefix];
-    memcpy(prefix, pp.id_prefix, sizeof prefix);
-    prefix[sizeof prefix - 1] = '\0';
-    s = xm_population_generate(&pp, &model->market, &model->venue, model->seed, book, c->err);
-    xm_population_params_clear(&pp);
+/* Generate into the book with the model's seed; the generator's messages at the population's
+ * position. */
+static xm_status population_generate(const xy_ctx *c, const xy_node *n, const xy_path *p,
+                                     const xm_population_params *pp, xm_model *model)
+{
+    xm_status s = xm_population_generate(pp, &model->market, &model->venue, model->seed,
+                                         model->book, c->err);
     if (s == XM_EMODEL && c->err != NULL) {
         char msg[XM_ERROR_MSG_MAX];
         memcpy(msg, c->err->msg, sizeof msg);
         return xy_fail(c, n, p, "%s", without_prefix(msg));
     }
-    if (s != XM_OK)
-        return s;
+    return s;
+}
 
-    /* PREFIX + index (unique among themselves) must not clash with an id given before */
+/* PREFIX + index (unique among themselves) must not clash with an id given before: the
+ * accounts from book index `first` on against S->ids. */
+static xm_status population_ids_unique(sources *S, const xy_node *n, const xy_path *p,
+                                       size_t first, const char *prefix)
+{
+    const xy_ctx *c = S->c;
+    const xm_accounts *book = S->model->book;
     char got[128], where[300];
     for (size_t a = first; S->ids.n > 0 && a < book->n_accounts; a++) {
         const char *id = xm_accounts_id(book, a);
@@ -347,6 +382,33 @@ static xm_status load_population(sources *S, const xy_node *n, const xy_path *p)
                        id, prefix, where);
     }
     return XM_OK;
+}
+
+static xm_status load_population(sources *S, const xy_node *n, const xy_path *p)
+{
+    const xy_ctx *c = S->c;
+    xm_model *model = S->model;
+    xm_population_params pp;
+    memset(&pp, 0, sizeof pp);
+    xm_status s = population_preconditions(c, n, p, model);
+    if (s != XM_OK)
+        return s;
+    s = xm_population_defaults(&pp, model->market.n, c->err);
+    if (s == XM_OK)
+        s = xm_load_population_params(c, n, p, model, &pp);
+    if (s == XM_OK)
+        s = ensure_book(model, c->err);
+    if (s != XM_OK) {
+        xm_population_params_clear(&pp);
+        return s;
+    }
+    size_t first = model->book->n_accounts;
+    char prefix[sizeof pp.id_prefix];
+    memcpy(prefix, pp.id_prefix, sizeof prefix);
+    prefix[sizeof prefix - 1] = '\0';
+    s = population_generate(c, n, p, &pp, model);
+    xm_population_params_clear(&pp);
+    return s == XM_OK ? population_ids_unique(S, n, p, first, prefix) : s;
 }
 
 /* `accounts`, then `accounts_csv`, then `population`, into one book with unique ids. */

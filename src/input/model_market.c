@@ -89,13 +89,12 @@ static xm_status load_asset(const xy_ctx *c, const xy_node *assets, size_t i,
     return s;
 }
 
-/* Shape, range, unit diagonal and symmetry, each with the position of the offending entry;
- * then copy into m->corr. Positive definiteness is xm_market_prepare's. */
-static xm_status load_correlation(const xy_ctx *c, const xy_node *cn, const xy_path *cp,
+/* Shape and range, each with the position of the offending entry, into m->corr. */
+static xm_status read_correlation(const xy_ctx *c, const xy_node *cn, const xy_path *cp,
                                   xm_market *m)
 {
     const size_t n = m->n;
-    char what[96], got[128], mirror[128];
+    char what[96];
     snprintf(what, sizeof what, "a sequence of %zu rows of %zu numbers (one per asset)", n, n);
     xm_status s = xy_check_sequence(c, cn, cp, what);
     if (s != XM_OK)
@@ -112,14 +111,25 @@ static xm_status load_correlation(const xy_ctx *c, const xy_node *cn, const xy_p
         if (row->count != n)
             return xy_fail(c, row, &rp, "expected %zu entries (one per asset), got %zu", n,
                            row->count);
-        for (size_t j = 0; j < n; j++) {
+        for (size_t j = 0; j < n && s == XM_OK; j++) {
             xy_path ep = XY_INDEX(&rp, j);
             s = xy_number(c, row->items[j], &ep, &R_CORR, &m->corr[i * n + j]);
-            if (s != XM_OK)
-                return s;
         }
+        if (s != XM_OK)
+            return s;
     }
-    for (size_t i = 0; i < n; i++) {
+    return XM_OK;
+}
+
+/* Shape, range, unit diagonal and symmetry, each with the position of the offending entry;
+ * then copy into m->corr. Positive definiteness is xm_market_prepare's. */
+static xm_status load_correlation(const xy_ctx *c, const xy_node *cn, const xy_path *cp,
+                                  xm_market *m)
+{
+    const size_t n = m->n;
+    char got[128], mirror[128];
+    xm_status s = read_correlation(c, cn, cp, m);
+    for (size_t i = 0; i < n && s == XM_OK; i++) {
         xy_path rp = XY_INDEX(cp, i);
         for (size_t j = 0; j <= i; j++) {
             const xy_node *e = cn->items[i]->items[j];
@@ -138,7 +148,7 @@ static xm_status load_correlation(const xy_ctx *c, const xy_node *cn, const xy_p
             }
         }
     }
-    return XM_OK;
+    return s;
 }
 
 static xm_status load_impact_entry(const xy_ctx *c, const xy_node *n, const xy_path *p,
@@ -202,44 +212,44 @@ static xm_status load_impact(const xy_ctx *c, const xy_node *n, const xy_path *i
     return XM_OK;
 }
 
-xm_status xm_load_market(const xy_ctx *c, const xy_node *n, const xy_path *mp, xm_market *m)
+/* process, dof (student_t only) and jumps (not with bachelier) into m's fields. */
+static xm_status load_process(const xy_ctx *c, const xy_node *n, const xy_path *mp,
+                              xm_market *m)
 {
-    int process = 0, repair = 0;
-    double dof = 0.0;
-    xm_jumps jumps = {0};
-    char got[128];
-
-    xm_status s = xy_check_mapping(c, n, mp, "a mapping {process, assets, correlation, ...}",
-                                   market_keys, NULL);
-    if (s == XM_OK)
-        s = xy_get_enum(c, n, mp, "process", 1, process_names, &process);
+    int process = 0;
+    xm_status s = xy_get_enum(c, n, mp, "process", 1, process_names, &process);
     if (s != XM_OK)
         return s;
-
+    m->process = (xm_process)process;
     if (process == XM_PROCESS_STUDENT_T)
-        s = xy_get_number(c, n, mp, "dof", 1, &R_DOF, &dof);
+        s = xy_get_number(c, n, mp, "dof", 1, &R_DOF, &m->dof);
     else
         s = xm_reject_key(c, n, mp, "dof",
-                       process == XM_PROCESS_GBM
-                           ? "not allowed with process gbm (dof is for process student_t)"
-                           : "not allowed with process bachelier (dof is for process student_t)");
+                          process == XM_PROCESS_GBM
+                              ? "not allowed with process gbm (dof is for process student_t)"
+                              : "not allowed with process bachelier (dof is for process "
+                                "student_t)");
     if (s != XM_OK)
         return s;
-
     xy_node *jn = xy_map_get(n, "jumps");
-    if (jn != NULL) {
-        if (process == XM_PROCESS_BACHELIER)
-            return xm_reject_key(c, n, mp, "jumps",
-                              "not allowed with process bachelier (jumps add to ln S: they apply "
-                              "to gbm or student_t)");
-        xy_path jp = XY_KEY(mp, "jumps");
-        s = load_jumps(c, jn, &jp, &jumps);
-        if (s != XM_OK)
-            return s;
-    }
+    if (jn == NULL)
+        return XM_OK;
+    if (process == XM_PROCESS_BACHELIER)
+        return xm_reject_key(c, n, mp, "jumps",
+                             "not allowed with process bachelier (jumps add to ln S: they apply "
+                             "to gbm or student_t)");
+    xy_path jp = XY_KEY(mp, "jumps");
+    return load_jumps(c, jn, &jp, &m->jumps);
+}
 
+/* market.assets: a non-empty sequence; allocates m (xm_market_init) and keeps `head` (process,
+ * dof, jumps) over the reset. */
+static xm_status load_assets(const xy_ctx *c, const xy_node *n, const xy_path *mp,
+                             const xm_market *head, xm_market *m)
+{
     xy_node *an;
-    s = xy_require(c, n, mp, "assets", &an);
+    char got[128];
+    xm_status s = xy_require(c, n, mp, "assets", &an);
     if (s != XM_OK)
         return s;
     xy_path ap = XY_KEY(mp, "assets");
@@ -252,40 +262,57 @@ xm_status xm_load_market(const xy_ctx *c, const xy_node *n, const xy_path *mp, x
     s = xm_market_init(m, an->count, c->err);
     if (s != XM_OK)
         return s;
-    m->process = (xm_process)process;
-    m->dof = dof;
-    m->jumps = jumps;
-    for (size_t i = 0; i < an->count; i++) {
+    m->process = head->process;
+    m->dof = head->dof;
+    m->jumps = head->jumps;
+    for (size_t i = 0; i < an->count && s == XM_OK; i++)
         s = load_asset(c, an, i, &ap, m);
-        if (s != XM_OK)
-            return s;
-    }
+    return s;
+}
 
+/* market.correlation (required with two assets or more) and market.correlation_repair. */
+static xm_status load_correlation_keys(const xy_ctx *c, const xy_node *n, const xy_path *mp,
+                                       xm_market *m)
+{
     xy_node *cn = xy_map_get(n, "correlation");
     xy_path cp = XY_KEY(mp, "correlation");
-    if (cn != NULL) {
+    xm_status s = XM_OK;
+    if (cn != NULL)
         s = load_correlation(c, cn, &cp, m);
-        if (s != XM_OK)
-            return s;
-    } else if (m->n > 1) {
+    else if (m->n > 1)
         return xy_fail(c, n, mp,
                        "missing required key 'correlation' (%zu assets need a %zux%zu matrix)",
                        m->n, m->n, m->n);
-    }
-    s = xy_get_enum(c, n, mp, "correlation_repair", 0, repair_names, &repair);
-    if (s != XM_OK)
-        return s;
-    m->corr_repair = repair;
+    int repair = 0;
+    if (s == XM_OK)
+        s = xy_get_enum(c, n, mp, "correlation_repair", 0, repair_names, &repair);
+    if (s == XM_OK)
+        m->corr_repair = repair;
+    return s;
+}
 
+xm_status xm_load_market(const xy_ctx *c, const xy_node *n, const xy_path *mp, xm_market *m)
+{
+    /* process, dof and jumps first (file order of the checks), kept over xm_market_init */
+    xm_market head = {0};
+    xm_status s = xy_check_mapping(c, n, mp, "a mapping {process, assets, correlation, ...}",
+                                   market_keys, NULL);
+    if (s == XM_OK)
+        s = load_process(c, n, mp, &head);
+    if (s == XM_OK)
+        s = load_assets(c, n, mp, &head, m);
+    if (s == XM_OK)
+        s = load_correlation_keys(c, n, mp, m);
     xy_node *in = xy_map_get(n, "impact");
-    if (in != NULL) {
+    if (s == XM_OK && in != NULL) {
         xy_path ip = XY_KEY(mp, "impact");
         s = load_impact(c, in, &ip, m);
-        if (s != XM_OK)
-            return s;
     }
-
+    if (s != XM_OK)
+        return s;
     char where[512];
+    xy_node *cn = xy_map_get(n, "correlation");
+    xy_path cp = XY_KEY(mp, "correlation");
     xy_where(c, cn ? cn : n, &cp, where, sizeof where);
     return xm_market_prepare(m, where, c->err);
 }

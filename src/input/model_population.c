@@ -20,6 +20,36 @@ static const char *const lognormal_keys[] = {"median", "sigma", "min", "max", NU
 #define XM_POP_BYTES_PER_ACCOUNT 64.0
 #define XM_POP_BYTES_PER_POSITION 96.0
 
+/* min <= max and min <= median <= max of the lognormal n (at p), given or defaults. */
+static xm_status check_lognormal_order(const xy_ctx *c, const xy_node *n, const xy_path *p,
+                                       const xm_lognormal *ln)
+{
+    char got[128];
+    const xy_node *mn = xy_map_get(n, "min"), *xn = xy_map_get(n, "max"),
+                  *dn = xy_map_get(n, "median");
+    if (!(ln->min <= ln->max)) {
+        if (xn != NULL) {
+            xy_path xp = XY_KEY(p, "max");
+            return xy_fail(c, xn, &xp, "expected a number >= min (%.15g), got %s", ln->min,
+                           xy_describe(xn, got, sizeof got));
+        }
+        xy_path mp = XY_KEY(p, "min");
+        return xy_fail(c, mn, &mp, "expected a number <= max (%.15g, the default), got %s",
+                       ln->max, xy_describe(mn, got, sizeof got));
+    }
+    if (ln->min <= ln->median && ln->median <= ln->max)
+        return XM_OK;
+    if (dn != NULL) {
+        xy_path dp = XY_KEY(p, "median");
+        return xy_fail(c, dn, &dp, "expected a number in [min, max] = [%.15g, %.15g], got %s",
+                       ln->min, ln->max, xy_describe(dn, got, sizeof got));
+    }
+    return xy_fail(c, n, p,
+                   "expected min <= median <= max, got min %.15g, max %.15g and the default "
+                   "median %.15g (give a median)",
+                   ln->min, ln->max, ln->median);
+}
+
 /* {median, sigma, min, max}, each optional over the defaults in *ln; min <= median <= max. */
 static xm_status load_lognormal(const xy_ctx *c, const xy_node *parent, const xy_path *pp,
                                 const char *key, const xy_range *r_min, xm_lognormal *ln)
@@ -28,7 +58,6 @@ static xm_status load_lognormal(const xy_ctx *c, const xy_node *parent, const xy
     if (n == NULL)
         return XM_OK;
     xy_path p = XY_KEY(pp, key);
-    char got[128];
     xm_status s = xy_check_mapping(c, n, &p, "a mapping {median, sigma, min, max}",
                                    lognormal_keys, NULL);
     if (s == XM_OK)
@@ -39,32 +68,7 @@ static xm_status load_lognormal(const xy_ctx *c, const xy_node *parent, const xy
         s = xy_get_number(c, n, &p, "min", 0, r_min, &ln->min);
     if (s == XM_OK)
         s = xy_get_number(c, n, &p, "max", 0, &xm_r_positive, &ln->max);
-    if (s != XM_OK)
-        return s;
-    const xy_node *mn = xy_map_get(n, "min"), *xn = xy_map_get(n, "max"),
-                  *dn = xy_map_get(n, "median");
-    if (!(ln->min <= ln->max)) {
-        if (xn != NULL) {
-            xy_path xp = XY_KEY(&p, "max");
-            return xy_fail(c, xn, &xp, "expected a number >= min (%.15g), got %s", ln->min,
-                           xy_describe(xn, got, sizeof got));
-        }
-        xy_path mp = XY_KEY(&p, "min");
-        return xy_fail(c, mn, &mp, "expected a number <= max (%.15g, the default), got %s",
-                       ln->max, xy_describe(mn, got, sizeof got));
-    }
-    if (!(ln->min <= ln->median && ln->median <= ln->max)) {
-        if (dn != NULL) {
-            xy_path dp = XY_KEY(&p, "median");
-            return xy_fail(c, dn, &dp, "expected a number in [min, max] = [%.15g, %.15g], got %s",
-                           ln->min, ln->max, xy_describe(dn, got, sizeof got));
-        }
-        return xy_fail(c, n, &p,
-                       "expected min <= median <= max, got min %.15g, max %.15g and the default "
-                       "median %.15g (give a median)",
-                       ln->min, ln->max, ln->median);
-    }
-    return XM_OK;
+    return s == XM_OK ? check_lognormal_order(c, n, &p, ln) : s;
 }
 
 /* population.assets_per_account: {min, max}, 1 <= min <= max <= n. */

@@ -99,6 +99,35 @@ static xm_status load_tier_table(const xy_ctx *c, const xy_node *seq, const xy_p
     return xm_tiers_prepare(t, where, c->err);
 }
 
+/* venue.adl: {ranking}. */
+static xm_status load_adl(const xy_ctx *c, const xy_node *an, const xy_path *ap, xm_venue *v)
+{
+    int ranking = (int)v->adl;
+    xm_status s = xy_check_mapping(c, an, ap, "a mapping {ranking}", adl_keys, NULL);
+    if (s == XM_OK)
+        s = xy_get_enum(c, an, ap, "ranking", 1, adl_names, &ranking);
+    if (s == XM_OK)
+        v->adl = (xm_adl_ranking)ranking;
+    return s;
+}
+
+/* venue.tiers: {SYM: tier table} into v->tiers[the asset's index]. */
+static xm_status load_tiers(const xy_ctx *c, const xy_node *tn, const xy_path *tp,
+                            const xm_market *m, xm_venue *v)
+{
+    xm_status s = xy_check_mapping(c, tn, tp, "a mapping of asset symbol to a sequence of tiers",
+                                   NULL, NULL);
+    for (size_t i = 0; s == XM_OK && i < tn->count; i++) {
+        const xy_node *k = tn->items[2 * i];
+        xy_path kp = XY_KEY(tp, k->text);
+        long a = xm_market_find(m, k->text);
+        if (a < 0)
+            return xm_unknown_symbol(c, k, &kp, m);
+        s = load_tier_table(c, tn->items[2 * i + 1], &kp, &v->tiers[a]);
+    }
+    return s;
+}
+
 xm_status xm_load_venue(const xy_ctx *c, const xy_node *n, const xy_path *p, xm_model *model)
 {
     xm_venue *v = &model->venue;
@@ -107,45 +136,22 @@ xm_status xm_load_venue(const xy_ctx *c, const xy_node *n, const xy_path *p, xm_
                                    venue_keys, NULL);
     if (s == XM_OK)
         s = xy_get_number(c, n, p, "insurance_fund_usd", 1, &xm_r_nonneg, &v->insurance_fund_usd);
-    if (s != XM_OK)
-        return s;
-
     xy_node *ln = xy_map_get(n, "liquidation");
-    if (ln != NULL) {
+    if (s == XM_OK && ln != NULL) {
         xy_path lp = XY_KEY(p, "liquidation");
         s = load_liquidation(c, ln, &lp, v);
-        if (s != XM_OK)
-            return s;
     }
-
     xy_node *an = xy_map_get(n, "adl");
-    if (an != NULL) {
+    if (s == XM_OK && an != NULL) {
         xy_path ap = XY_KEY(p, "adl");
-        int ranking = (int)v->adl;
-        s = xy_check_mapping(c, an, &ap, "a mapping {ranking}", adl_keys, NULL);
-        if (s == XM_OK)
-            s = xy_get_enum(c, an, &ap, "ranking", 1, adl_names, &ranking);
-        if (s != XM_OK)
-            return s;
-        v->adl = (xm_adl_ranking)ranking;
+        s = load_adl(c, an, &ap, v);
     }
-
     xy_node *tn = xy_map_get(n, "tiers");
-    if (tn != NULL) {
+    if (s == XM_OK && tn != NULL) {
         xy_path tp = XY_KEY(p, "tiers");
-        s = xy_check_mapping(c, tn, &tp, "a mapping of asset symbol to a sequence of tiers", NULL,
-                             NULL);
-        for (size_t i = 0; s == XM_OK && i < tn->count; i++) {
-            const xy_node *k = tn->items[2 * i];
-            xy_path kp = XY_KEY(&tp, k->text);
-            long a = xm_market_find(&model->market, k->text);
-            if (a < 0)
-                return xm_unknown_symbol(c, k, &kp, &model->market);
-            s = load_tier_table(c, tn->items[2 * i + 1], &kp, &v->tiers[a]);
-        }
-        if (s != XM_OK)
-            return s;
+        s = load_tiers(c, tn, &tp, &model->market, v);
     }
-    model->has_venue = 1;
-    return XM_OK;
+    if (s == XM_OK)
+        model->has_venue = 1;
+    return s;
 }
