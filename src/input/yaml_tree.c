@@ -689,81 +689,89 @@ static xm_status check_encoding(const char *file, const char *text, size_t len, 
     return XM_OK;
 }
 
-xm_status xy_parse(const char *text, size_t len, const char *file, xy_doc **out, xm_error *err)
+/* libfyaml's diagnostics, collected rather than printed, and an event parser over text. */
+static xm_status parser_create(const char *text, size_t len, struct fy_diag **diag,
+                               struct fy_parser **fyp, xm_error *err)
 {
-    *out = NULL;
-    xy_builder b;
-    memset(&b, 0, sizeof b);
-    struct fy_diag *diag = NULL;
-    struct fy_parser *fyp = NULL;
-    xm_status status = XM_OK;
-
-    b.doc = calloc(1, sizeof *b.doc);
-    if (b.doc == NULL)
-        return nomem(err);
-    b.doc->file = strdup(file ? file : "<string>");
-    if (b.doc->file == NULL) {
-        status = nomem(err);
-        goto done;
-    }
-    b.ctx.file = b.doc->file;
-    b.ctx.err = err;
-    if (text == NULL)
-        text = "", len = 0;
-    b.text = text;
-    b.len = len;
-    status = check_encoding(b.doc->file, text, len, err);
-    if (status != XM_OK)
-        goto done;
-
     struct fy_diag_cfg dc;
     fy_diag_cfg_default(&dc);
     dc.fp = NULL;
     dc.output_fn = diag_sink;
     dc.user = NULL;
     dc.colorize = false;
-    diag = fy_diag_create(&dc);
-    if (diag == NULL) {
-        status = nomem(err);
-        goto done;
-    }
-    fy_diag_set_collect_errors(diag, true);
+    *diag = fy_diag_create(&dc);
+    if (*diag == NULL)
+        return nomem(err);
+    fy_diag_set_collect_errors(*diag, true);
 
     struct fy_parse_cfg pc;
     memset(&pc, 0, sizeof pc);
     pc.flags = FYPCF_QUIET | FYPCF_JSON_NONE;
-    pc.diag = diag;
-    fyp = fy_parser_create(&pc);
-    if (fyp == NULL) {
-        status = nomem(err);
-        goto done;
-    }
-    if (fy_parser_set_string(fyp, text, len) != 0) {
-        status = nomem(err);
-        goto done;
-    }
+    pc.diag = *diag;
+    *fyp = fy_parser_create(&pc);
+    if (*fyp == NULL || fy_parser_set_string(*fyp, text, len) != 0)
+        return nomem(err);
+    return XM_OK;
+}
 
+/* Every event into the tree; a stream that ends in an error, or early, is a syntax error. */
+static xm_status build_tree(xy_builder *b, struct fy_parser *fyp, struct fy_diag *diag)
+{
     struct fy_event *e;
     while ((e = fy_parser_parse(fyp)) != NULL) {
-        status = on_event(&b, e);
+        xm_status status = on_event(b, e);
         fy_parser_event_free(fyp, e);
         if (status != XM_OK)
-            goto done;
+            return status;
     }
-    if (fy_parser_get_stream_error(fyp)) {
-        status = syntax_error(&b, diag);
-        goto done;
-    }
-    if (b.depth != 0) { /* an event stream that stopped early without saying why */
-        status = syntax_error(&b, diag);
-        goto done;
-    }
+    if (fy_parser_get_stream_error(fyp))
+        return syntax_error(b, diag);
+    if (b->depth != 0) /* an event stream that stopped early without saying why */
+        return syntax_error(b, diag);
+    return XM_OK;
+}
 
-done:
-    for (size_t i = 0; i < b.depth; i++)
-        free(b.stack[i].items);
-    free(b.stack);
-    free(b.anchors);
+/* The new document (its file name) and the input the builder reads. */
+static xm_status builder_init(xy_builder *b, const char *text, size_t len, const char *file,
+                              xm_error *err)
+{
+    memset(b, 0, sizeof *b);
+    b->doc = calloc(1, sizeof *b->doc);
+    if (b->doc == NULL)
+        return nomem(err);
+    b->doc->file = strdup(file ? file : "<string>");
+    if (b->doc->file == NULL)
+        return nomem(err);
+    b->ctx.file = b->doc->file;
+    b->ctx.err = err;
+    b->text = text ? text : "";
+    b->len = text ? len : 0;
+    return XM_OK;
+}
+
+/* What the builder holds besides the document. */
+static void builder_clear(xy_builder *b)
+{
+    for (size_t i = 0; i < b->depth; i++)
+        free(b->stack[i].items);
+    free(b->stack);
+    free(b->anchors);
+}
+
+xm_status xy_parse(const char *text, size_t len, const char *file, xy_doc **out, xm_error *err)
+{
+    *out = NULL;
+    xy_builder b;
+    struct fy_diag *diag = NULL;
+    struct fy_parser *fyp = NULL;
+    xm_status status = builder_init(&b, text, len, file, err);
+    if (status == XM_OK)
+        status = check_encoding(b.doc->file, b.text, b.len, err);
+    if (status == XM_OK)
+        status = parser_create(b.text, b.len, &diag, &fyp, err);
+    if (status == XM_OK)
+        status = build_tree(&b, fyp, diag);
+    builder_clear(&b);
     if (fyp != NULL)
         fy_parser_destroy(fyp);
     if (diag != NULL)
