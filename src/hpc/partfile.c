@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core/file.h"
 #include "xmrisk/outfile.h"
 #include "xmrisk/mergestats.h"
 #include "core/le.h"
@@ -613,52 +614,15 @@ xm_run_result *xm_part_take_result(xm_part *p)
 
 /* ---- files ---- */
 
-/* The whole file in a new buffer (free()); XM_EIO naming the file and the reason. */
-static xm_status slurp(const char *path, unsigned char **out, size_t *len, xm_error *err)
-{
-    *out = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    struct stat st;
-    if (f == NULL || fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        int e = f == NULL ? errno : S_ISDIR(st.st_mode) ? EISDIR : errno ? errno : EINVAL;
-        if (f != NULL)
-            fclose(f);
-        return xm_error_set(err, XM_EIO, "%s: cannot read: %s", path, strerror(e));
-    }
-    size_t cap = (size_t)st.st_size + 1, n = 0;
-    unsigned char *b = (uint64_t)st.st_size < SIZE_MAX ? malloc(cap) : NULL;
-    if (b == NULL) {
-        fclose(f);
-        return xm_error_set(err, XM_ENOMEM, "%s: out of memory for %lld bytes", path,
-                            (long long)st.st_size);
-    }
-    /* One byte more than the size announced: a file that grew is seen as trailing data. */
-    while (n < cap) {
-        size_t got = fread(b + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int failed = ferror(f);
-    int e = errno;
-    fclose(f);
-    if (failed) {
-        free(b);
-        return xm_error_set(err, XM_EIO, "%s: cannot read: %s", path, strerror(e ? e : EIO));
-    }
-    *out = b;
-    *len = n;
-    return XM_OK;
-}
-
 xm_part *xm_part_read(const char *path, xm_error *err)
 {
-    unsigned char *b;
+    /* a regular file only: XM_EIO naming the file and the reason */
+    static const xm_read_opts regular = {0, NULL, 1};
+    char *b;
     size_t n;
-    if (slurp(path, &b, &n, err) != XM_OK)
+    if (xm_read_file(path, &regular, &b, &n, err) != XM_OK)
         return NULL;
-    xm_part *p = xm_part_decode(b, n, path, err);
+    xm_part *p = xm_part_decode((const unsigned char *)b, n, path, err);
     free(b);
     return p;
 }

@@ -4,24 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Resize `*p` to `n` elements of `size` bytes. */
-static int resize(void **p, size_t n, size_t size)
-{
-    void *q = realloc(*p, n * size);
-    if (q == NULL)
-        return -1;
-    *p = q;
-    return 0;
-}
+#include "core/grow.h"
 
-/* The capacity after doubling `cap` until it holds `need`. */
-static size_t grown(size_t cap, size_t need)
-{
-    size_t n = cap ? cap : 16;
-    while (n < need)
-        n *= 2;
-    return n;
-}
+/* First capacity of every array of the book (then doubling: core/grow.h). */
+#define XM_ACCOUNTS_FIRST_CAP 16
 
 xm_accounts *xm_accounts_alloc(xm_error *err)
 {
@@ -57,11 +43,11 @@ static int grow_accounts(xm_accounts *b, size_t need)
 {
     if (need <= b->cap_accounts)
         return 0;
-    size_t n = grown(b->cap_accounts, need);
-    if (resize((void **)&b->mode, n, sizeof *b->mode) ||
-        resize((void **)&b->wallet, n, sizeof *b->wallet) ||
-        resize((void **)&b->id_off, n, sizeof *b->id_off) ||
-        resize((void **)&b->first, n + 1, sizeof *b->first))
+    size_t n = xm_grown_cap(b->cap_accounts, need, XM_ACCOUNTS_FIRST_CAP);
+    if (xm_resize((void **)&b->mode, n, sizeof *b->mode) ||
+        xm_resize((void **)&b->wallet, n, sizeof *b->wallet) ||
+        xm_resize((void **)&b->id_off, n, sizeof *b->id_off) ||
+        xm_resize((void **)&b->first, n + 1, sizeof *b->first))
         return -1;
     b->cap_accounts = n;
     return 0;
@@ -71,12 +57,12 @@ static int grow_positions(xm_accounts *b, size_t need)
 {
     if (need <= b->cap_positions)
         return 0;
-    size_t n = grown(b->cap_positions, need);
-    if (resize((void **)&b->owner, n, sizeof *b->owner) ||
-        resize((void **)&b->asset, n, sizeof *b->asset) ||
-        resize((void **)&b->qty, n, sizeof *b->qty) ||
-        resize((void **)&b->entry, n, sizeof *b->entry) ||
-        resize((void **)&b->margin, n, sizeof *b->margin))
+    size_t n = xm_grown_cap(b->cap_positions, need, XM_ACCOUNTS_FIRST_CAP);
+    if (xm_resize((void **)&b->owner, n, sizeof *b->owner) ||
+        xm_resize((void **)&b->asset, n, sizeof *b->asset) ||
+        xm_resize((void **)&b->qty, n, sizeof *b->qty) ||
+        xm_resize((void **)&b->entry, n, sizeof *b->entry) ||
+        xm_resize((void **)&b->margin, n, sizeof *b->margin))
         return -1;
     b->cap_positions = n;
     return 0;
@@ -84,13 +70,7 @@ static int grow_positions(xm_accounts *b, size_t need)
 
 static int grow_ids(xm_accounts *b, size_t need)
 {
-    if (need <= b->ids_cap)
-        return 0;
-    size_t n = grown(b->ids_cap, need);
-    if (resize((void **)&b->ids, n, 1))
-        return -1;
-    b->ids_cap = n;
-    return 0;
+    return xm_grow((void **)&b->ids, &b->ids_cap, need, 1, XM_ACCOUNTS_FIRST_CAP);
 }
 
 xm_status xm_accounts_add_account(xm_accounts *b, const char *id, xm_margin_mode mode, double wallet,

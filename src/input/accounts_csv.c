@@ -16,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
+#include "core/grow.h"
+
 /* ------------------------------------------------------------------------------------------ */
 /* id map                                                                                       */
 
@@ -120,16 +123,8 @@ xm_status xm_idmap_put(xm_idmap *m, const char *id, size_t len, uint32_t value, 
     size_t need = (4 + len + 1 + 3) & ~(size_t)3;
     if (m->rec_len + need >= UINT32_MAX)
         return xm_error_set(err, XM_EMODEL, "account ids: more than 4 GiB of ids");
-    if (m->rec_len + need > m->rec_cap) {
-        size_t n = m->rec_cap ? m->rec_cap : 65536;
-        while (n < m->rec_len + need)
-            n *= 2;
-        char *k = realloc(m->rec, n);
-        if (k == NULL)
-            return xm_error_set(err, XM_ENOMEM, "account ids: out of memory");
-        m->rec = k;
-        m->rec_cap = n;
-    }
+    if (xm_grow((void **)&m->rec, &m->rec_cap, m->rec_len + need, 1, 65536) != 0)
+        return xm_error_set(err, XM_ENOMEM, "account ids: out of memory");
     r = (uint32_t)m->rec_len;
     memcpy(m->rec + r, &value, sizeof value);
     memcpy(m->rec + r + 4, id, len);
@@ -171,23 +166,13 @@ typedef struct {
     unsigned long line;       /* number of the line last returned (1-based) */
 } reader;
 
-static xm_status io_error(const char *path, int e, xm_error *err)
-{
-    char msg[256];
-    if (e == 0)
-        e = EIO;
-    if (strerror_r(e, msg, sizeof msg) != 0)
-        snprintf(msg, sizeof msg, "error %d", e);
-    return xm_error_set(err, XM_EIO, "%s: cannot read: %s", path, msg);
-}
-
 static xm_status reader_open(reader *r, const char *path, xm_error *err)
 {
     memset(r, 0, sizeof *r);
     r->path = path;
     r->f = fopen(path, "rb");
     if (r->f == NULL)
-        return io_error(path, errno, err);
+        return xm_read_error(path, errno, err);
     r->cap = (size_t)1 << 20;
     r->buf = malloc(r->cap + 1);
     if (r->buf == NULL) {
@@ -240,19 +225,18 @@ static xm_status refill(reader *r, xm_error *err)
         r->pos = 0;
     }
     if (r->end == r->cap) {
-        char *nb = realloc(r->buf, r->cap * 2 + 1);
-        if (nb == NULL)
+        size_t cap = xm_grown_cap(r->cap, r->cap + 1, 0);  /* + 1: buf[end] stays writable */
+        if (xm_resize((void **)&r->buf, cap + 1, 1) != 0)
             return xm_error_set(err, XM_ENOMEM, "%s:%lu: out of memory (a line of %zu bytes)",
                                 r->path, r->line + 1, r->end);
-        r->buf = nb;
-        r->cap *= 2;
+        r->cap = cap;
     }
     while (r->end < r->cap && !r->eof) {
         size_t got = fread(r->buf + r->end, 1, r->cap - r->end, r->f);
         r->end += got;
         if (got == 0) {
             if (ferror(r->f))
-                return io_error(r->path, errno, err);
+                return xm_read_error(r->path, errno, err);
             r->eof = 1;
         }
     }
@@ -381,11 +365,57 @@ static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+/* The digits of [+-]digits[.digits] from s[*i] on: the first 17 significant ones in *mant
+ * (*exact = 0 when there are more), *exp10 lowered by the fraction digits kept, *digits all
+ * digits seen. */
+static void parse_mantissa(const char *s, size_t len, size_t *i, uint64_t *mant, long *exp10,
+                           size_t *digits, int *exact)
+{
+    for (; *i < len && s[*i] >= '0' && s[*i] <= '9'; (*i)++, (*digits)++) {
+        if (*mant < UINT64_C(100000000000000000))
+            *mant = *mant * 10 + (uint64_t)(s[*i] - '0');
+        else
+            *exact = 0;
+    }
+    if (*i < len && s[*i] == '.') {
+        for ((*i)++; *i < len && s[*i] >= '0' && s[*i] <= '9'; (*i)++, (*digits)++) {
+            if (*mant < UINT64_C(100000000000000000)) {
+                *mant = *mant * 10 + (uint64_t)(s[*i] - '0');
+                (*exp10)--;
+            } else {
+                *exact = 0;
+            }
+        }
+    }
+}
+
+/* An exponent (e|E)[+-]digits from s[*i] on, if there is one, added to *exp10 (saturated
+ * beyond 99999). -1 when the 'e' has no digits. */
+static int parse_exponent(const char *s, size_t len, size_t *i, long *exp10)
+{
+    if (*i >= len || (s[*i] != 'e' && s[*i] != 'E'))
+        return 0;
+    (*i)++;
+    int eneg = 0;
+    if (*i < len && (s[*i] == '+' || s[*i] == '-')) {
+        eneg = s[*i] == '-';
+        (*i)++;
+    }
+    if (*i >= len || s[*i] < '0' || s[*i] > '9')
+        return -1;
+    long e = 0;
+    for (; *i < len && s[*i] >= '0' && s[*i] <= '9'; (*i)++)
+        if (e < 100000)
+            e = e * 10 + (s[*i] - '0');
+    *exp10 += eneg ? -e : e;
+    return 0;
+}
+
 /* A decimal number as described in accounts_csv.h; s is NUL-terminated at s[len]. Returns 0
  * and the value (possibly +-inf on overflow), or -1 for anything else. */
 static int parse_number(const char *s, size_t len, double *out)
 {
-    size_t i = 0;
+    size_t i = 0, digits = 0;
     int neg = 0, exact = 1;
     if (i < len && (s[i] == '+' || s[i] == '-')) {
         neg = s[i] == '-';
@@ -393,41 +423,8 @@ static int parse_number(const char *s, size_t len, double *out)
     }
     uint64_t mant = 0;
     long exp10 = 0;
-    size_t digits = 0;
-    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
-        if (mant < UINT64_C(100000000000000000))
-            mant = mant * 10 + (uint64_t)(s[i] - '0');
-        else
-            exact = 0;
-    }
-    if (i < len && s[i] == '.') {
-        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
-            if (mant < UINT64_C(100000000000000000)) {
-                mant = mant * 10 + (uint64_t)(s[i] - '0');
-                exp10--;
-            } else {
-                exact = 0;
-            }
-        }
-    }
-    if (digits == 0)
-        return -1;
-    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        int eneg = 0;
-        if (i < len && (s[i] == '+' || s[i] == '-')) {
-            eneg = s[i] == '-';
-            i++;
-        }
-        if (i >= len || s[i] < '0' || s[i] > '9')
-            return -1;
-        long e = 0;
-        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
-            if (e < 100000)
-                e = e * 10 + (s[i] - '0');
-        exp10 += eneg ? -e : e;
-    }
-    if (i != len)
+    parse_mantissa(s, len, &i, &mant, &exp10, &digits, &exact);
+    if (digits == 0 || parse_exponent(s, len, &i, &exp10) != 0 || i != len)
         return -1;
     if (exact && mant <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
         double d = (double)mant;
@@ -488,23 +485,15 @@ static void loader_free(loader *L)
     free(L->pos);
 }
 
-static int grow(void **p, size_t n, size_t size)
-{
-    void *q = realloc(*p, n * size);
-    if (q == NULL)
-        return -1;
-    *p = q;
-    return 0;
-}
-
+/* Room for one more account of the file (three arrays of one capacity). */
 static int grow_accounts(loader *L)
 {
     if (L->n_acc < L->cap_acc)
         return 0;
-    size_t n = L->cap_acc ? L->cap_acc * 2 : 4096;
-    if (grow((void **)&L->acc_key, n, sizeof *L->acc_key) ||
-        grow((void **)&L->acc_mode, n, sizeof *L->acc_mode) ||
-        grow((void **)&L->acc_wallet, n, sizeof *L->acc_wallet))
+    size_t n = xm_grown_cap(L->cap_acc, L->n_acc + 1, 4096);
+    if (xm_resize((void **)&L->acc_key, n, sizeof *L->acc_key) ||
+        xm_resize((void **)&L->acc_mode, n, sizeof *L->acc_mode) ||
+        xm_resize((void **)&L->acc_wallet, n, sizeof *L->acc_wallet))
         return -1;
     L->cap_acc = n;
     return 0;
@@ -512,13 +501,7 @@ static int grow_accounts(loader *L)
 
 static int grow_positions(loader *L)
 {
-    if (L->n_pos < L->cap_pos)
-        return 0;
-    size_t n = L->cap_pos ? L->cap_pos * 2 : 16384;
-    if (grow((void **)&L->pos, n, sizeof *L->pos))
-        return -1;
-    L->cap_pos = n;
-    return 0;
+    return xm_grow((void **)&L->pos, &L->cap_pos, L->n_pos + 1, sizeof *L->pos, 16384);
 }
 
 /* Read and check the header line (a UTF-8 byte-order mark before it is skipped). */
@@ -581,6 +564,67 @@ static void earlier_origin(const loader *L, uint32_t a, char *buf, size_t size)
 static const char *const ACC_COLUMNS[] = {"id", "mode", "wallet_usd"};
 static const char *const POS_COLUMNS[] = {"account_id", "asset", "qty", "entry", "margin_usd"};
 
+/* The fields of one accounts-file record: id, mode, wallet_usd (cross: a number >= 0;
+ * isolated: empty or 0). */
+static xm_status parse_account(const reader *r, const field *f, xm_margin_mode *mode,
+                               double *wallet, xm_error *err)
+{
+    const char *problem = xm_account_id_problem(f[0].s, f[0].len);
+    if (problem != NULL) {
+        char why[96];
+        snprintf(why, sizeof why, " (%s)", problem);
+        return fail_field(err, r, "id", &f[0], why,
+                          "an account id (1 to %d bytes; no control characters, commas or "
+                          "double quotes)",
+                          XM_ACCOUNT_ID_MAX);
+    }
+    if (f[1].len == 5 && memcmp(f[1].s, "cross", 5) == 0)
+        *mode = XM_CROSS;
+    else if (f[1].len == 8 && memcmp(f[1].s, "isolated", 8) == 0)
+        *mode = XM_ISOLATED;
+    else
+        return fail_field(err, r, "mode", &f[1], NULL, "cross or isolated");
+    *wallet = 0.0;
+    if (*mode == XM_CROSS) {
+        if (parse_number(f[2].s, f[2].len, wallet) != 0 || !(*wallet >= 0.0) ||
+            !isfinite(*wallet))
+            return fail_field(err, r, "wallet_usd", &f[2], NULL,
+                              "a number >= 0 (the wallet of a cross account)");
+    } else if (!empty_or_zero(&f[2])) {
+        return fail_field(err, r, "wallet_usd", &f[2], NULL,
+                          "an empty field or 0 (an isolated account has no wallet: its "
+                          "margins are the positions' margin_usd)");
+    }
+    return XM_OK;
+}
+
+/* Keep the account of the record (its id, f[0], unique across every source). */
+static xm_status add_account(loader *L, const reader *r, const field *f, xm_margin_mode mode,
+                             double wallet, xm_error *err)
+{
+    if ((uint64_t)L->base + L->n_acc >= UINT32_MAX - 2)
+        return xm_error_set(err, XM_EMODEL, "%s:%lu: more than 2^32 accounts", r->path, r->line);
+    uint32_t prev;
+    xm_status s = xm_idmap_put(L->ids, f[0].s, f[0].len, L->base + (uint32_t)L->n_acc, &prev,
+                               err);
+    if (s != XM_OK)
+        return s;
+    if (prev != XM_IDMAP_NONE) {
+        char where[300], suffix[320];
+        earlier_origin(L, prev, where, sizeof where);
+        snprintf(suffix, sizeof suffix, " (also %s)", where);
+        return fail_field(err, r, "id", &f[0], suffix, "an id no other account has");
+    }
+    if (grow_accounts(L) != 0)
+        return xm_error_set(err, XM_ENOMEM, "%s:%lu: out of memory", r->path, r->line);
+    L->acc_key[L->n_acc] = L->ids->last;
+    L->acc_mode[L->n_acc] = (uint8_t)mode;
+    L->acc_wallet[L->n_acc] = wallet;
+    L->n_acc++;
+    return XM_OK;
+}
+
+/* The accounts file: per record, split the fields, parse them, add the account. */
 static xm_status load_accounts_file(loader *L, const char *path, xm_error *err)
 {
     reader r;
@@ -595,65 +639,13 @@ static xm_status load_accounts_file(loader *L, const char *path, xm_error *err)
         s = reader_next(&r, &line, &len, err);
         if (s != XM_OK || line == NULL)
             break;
-        s = record(&r, line, len, ACC_HEADER, 3, ACC_COLUMNS, f, err);
-        if (s != XM_OK)
-            break;
-        const char *problem = xm_account_id_problem(f[0].s, f[0].len);
-        if (problem != NULL) {
-            char why[96];
-            snprintf(why, sizeof why, " (%s)", problem);
-            s = fail_field(err, &r, "id", &f[0], why,
-                           "an account id (1 to %d bytes; no control characters, commas or "
-                           "double quotes)",
-                           XM_ACCOUNT_ID_MAX);
-            break;
-        }
-        xm_margin_mode mode;
-        if (f[1].len == 5 && memcmp(f[1].s, "cross", 5) == 0)
-            mode = XM_CROSS;
-        else if (f[1].len == 8 && memcmp(f[1].s, "isolated", 8) == 0)
-            mode = XM_ISOLATED;
-        else {
-            s = fail_field(err, &r, "mode", &f[1], NULL, "cross or isolated");
-            break;
-        }
+        xm_margin_mode mode = XM_CROSS;
         double wallet = 0.0;
-        if (mode == XM_CROSS) {
-            if (parse_number(f[2].s, f[2].len, &wallet) != 0 || !(wallet >= 0.0) ||
-                !isfinite(wallet)) {
-                s = fail_field(err, &r, "wallet_usd", &f[2], NULL,
-                               "a number >= 0 (the wallet of a cross account)");
-                break;
-            }
-        } else if (!empty_or_zero(&f[2])) {
-            s = fail_field(err, &r, "wallet_usd", &f[2], NULL,
-                           "an empty field or 0 (an isolated account has no wallet: its "
-                           "margins are the positions' margin_usd)");
-            break;
-        }
-        if ((uint64_t)L->base + L->n_acc >= UINT32_MAX - 2) {
-            s = xm_error_set(err, XM_EMODEL, "%s:%lu: more than 2^32 accounts", r.path, r.line);
-            break;
-        }
-        uint32_t prev;
-        s = xm_idmap_put(L->ids, f[0].s, f[0].len, L->base + (uint32_t)L->n_acc, &prev, err);
-        if (s != XM_OK)
-            break;
-        if (prev != XM_IDMAP_NONE) {
-            char where[300], suffix[320];
-            earlier_origin(L, prev, where, sizeof where);
-            snprintf(suffix, sizeof suffix, " (also %s)", where);
-            s = fail_field(err, &r, "id", &f[0], suffix, "an id no other account has");
-            break;
-        }
-        if (grow_accounts(L) != 0) {
-            s = xm_error_set(err, XM_ENOMEM, "%s:%lu: out of memory", r.path, r.line);
-            break;
-        }
-        L->acc_key[L->n_acc] = L->ids->last;
-        L->acc_mode[L->n_acc] = (uint8_t)mode;
-        L->acc_wallet[L->n_acc] = wallet;
-        L->n_acc++;
+        s = record(&r, line, len, ACC_HEADER, 3, ACC_COLUMNS, f, err);
+        if (s == XM_OK)
+            s = parse_account(&r, f, &mode, &wallet, err);
+        if (s == XM_OK)
+            s = add_account(L, &r, f, mode, wallet, err);
     }
     if (s == XM_OK && L->n_acc == 0)
         s = xm_error_set(err, XM_EMODEL, "%s:2: expected at least one account after the header, "
@@ -685,9 +677,160 @@ static void symbol_list(const xm_market *m, char *buf, size_t size)
 #define PREFETCH(p) ((void)(p))
 #endif
 
-static xm_status check_position(loader *L, reader *r, field *f, uint32_t a, long *last_asset,
-                                xm_error *err);
+/* Split the lines of a batch into fields, checking their shapes: the number of lines before the
+ * first bad one (its error in err and *shape). */
+static size_t batch_shapes(reader *r, char **lines, const size_t *lens, const unsigned long *no,
+                           size_t n, field (*f)[MAX_FIELDS], xm_status *shape, xm_error *err)
+{
+    *shape = XM_OK;
+    for (size_t b = 0; b < n; b++) {
+        r->line = no[b];
+        *shape = record(r, lines[b], lens[b], POS_HEADER, 5, POS_COLUMNS, f[b], err);
+        if (*shape != XM_OK)
+            return b;
+    }
+    return n;
+}
 
+/* The accounts of a batch's rows (acc[b]: the id map's value or XM_IDMAP_NONE), looked up after
+ * the id-map slots and records of the whole batch are prefetched. */
+static void batch_accounts(const loader *L, field (*f)[MAX_FIELDS], size_t n, uint32_t *acc)
+{
+    const xm_idmap *ids = L->ids;
+    size_t slot[POS_BATCH];
+    if (ids->cap > 0) {
+        size_t mask = ids->cap - 1;
+        for (size_t b = 0; b < n; b++) {
+            slot[b] = hash_id(f[b][0].s, f[b][0].len) & mask;
+            PREFETCH(&ids->slot[slot[b]]);
+        }
+        for (size_t b = 0; b < n; b++) {
+            uint64_t v = ids->slot[slot[b]];
+            if (v != 0)
+                PREFETCH(ids->rec + (uint32_t)(v & 0xffffffffu) - 1);
+        }
+    }
+    for (size_t b = 0; b < n; b++) {
+        acc[b] = f[b][0].len ? xm_idmap_get(ids, f[b][0].s, f[b][0].len) : XM_IDMAP_NONE;
+        if (acc[b] != XM_IDMAP_NONE && acc[b] >= L->base) {
+            PREFETCH(&L->acc_mode[acc[b] - L->base]);
+            PREFETCH(&L->acc_count[acc[b] - L->base]);
+        }
+    }
+}
+
+/* The account of a position row: `a` (the id map's value for f[0]) must be an account of the
+ * accounts file; *k its index there. */
+static xm_status position_account(const loader *L, const reader *r, const field *f, uint32_t a,
+                                  uint32_t *k, xm_error *err)
+{
+    if (a != XM_IDMAP_NONE && a >= L->base) {
+        *k = a - L->base;
+        return XM_OK;
+    }
+    char suffix[400] = "";
+    if (a != XM_IDMAP_NONE) {
+        char where[300];
+        earlier_origin(L, a, where, sizeof where);
+        snprintf(suffix, sizeof suffix,
+                 " (an account given before these files, at %s: its positions are given "
+                 "with it)",
+                 where);
+    }
+    return fail_field(err, r, "account_id", &f[0], suffix, "the id of an account of %s",
+                      L->acc_path);
+}
+
+/* The asset of a position row (f[1]): a market symbol with a tier table. *last_asset: the
+ * previous row's, tried first. */
+static xm_status position_asset(const loader *L, const reader *r, const field *f,
+                                long *last_asset, xm_error *err)
+{
+    const xm_market *m = L->m;
+    long asset = *last_asset;
+    if (asset < 0 || strcmp(m->assets[asset].symbol, f[1].s) != 0)
+        asset = xm_market_find(m, f[1].s);
+    if (asset < 0 || memchr(f[1].s, '\0', f[1].len) != NULL) {
+        char list[512];
+        symbol_list(m, list, sizeof list);
+        return fail_field(err, r, "asset", &f[1], NULL, "the symbol of an asset (%s)", list);
+    }
+    *last_asset = asset;
+    if (L->v->tiers[asset].n > 0)
+        return XM_OK;
+    char suffix[96];
+    snprintf(suffix, sizeof suffix, " (venue.tiers has no table for %s)",
+             m->assets[asset].symbol);
+    return fail_field(err, r, "asset", &f[1], suffix,
+                      "an asset with a maintenance-margin tier table");
+}
+
+/* qty, entry and margin_usd of a position row of account k (margin: isolated: a number > 0;
+ * cross: empty or 0, *margin 0). */
+static xm_status position_numbers(const loader *L, const reader *r, const field *f, uint32_t k,
+                                  row *p, xm_error *err)
+{
+    p->margin = 0.0;
+    if (parse_number(f[2].s, f[2].len, &p->qty) != 0 || p->qty == 0.0 || !isfinite(p->qty))
+        return fail_field(err, r, "qty", &f[2], NULL,
+                          "a non-zero finite number (base units, > 0 long, < 0 short)");
+    if (parse_number(f[3].s, f[3].len, &p->entry) != 0 || !(p->entry > 0.0) ||
+        !isfinite(p->entry))
+        return fail_field(err, r, "entry", &f[3], NULL, "a number > 0 (USD per base unit)");
+    char suffix[300];
+    if (L->acc_mode[k] == XM_ISOLATED) {
+        if (parse_number(f[4].s, f[4].len, &p->margin) == 0 && p->margin > 0.0 &&
+            isfinite(p->margin))
+            return XM_OK;
+        snprintf(suffix, sizeof suffix,
+                 " (account '%s' is isolated: each position has its own margin)",
+                 xm_idmap_key(L->ids, L->acc_key[k]));
+        return fail_field(err, r, "margin_usd", &f[4], suffix, "a number > 0");
+    }
+    if (empty_or_zero(&f[4]))
+        return XM_OK;
+    snprintf(suffix, sizeof suffix,
+             " (account '%s' is cross: its wallet_usd is the margin of all its positions)",
+             xm_idmap_key(L->ids, L->acc_key[k]));
+    return fail_field(err, r, "margin_usd", &f[4], suffix, "an empty field or 0");
+}
+
+/* Check one position row (its fields split; `a`: the id map's value for its account_id) and
+ * keep it aside. */
+static xm_status check_position(loader *L, const reader *r, const field *f, uint32_t a,
+                                long *last_asset, xm_error *err)
+{
+    uint32_t k = 0;
+    row p = {0};
+    xm_status s = position_account(L, r, f, a, &k, err);
+    if (s == XM_OK)
+        s = position_asset(L, r, f, last_asset, err);
+    if (s == XM_OK)
+        s = position_numbers(L, r, f, k, &p, err);
+    if (s != XM_OK)
+        return s;
+    const xm_market *m = L->m;
+    const xm_tier_table *t = &L->v->tiers[*last_asset];
+    double notional = fabs(p.qty) * p.entry;
+    if (xm_tier_index(t, notional) < 0)
+        return xm_error_set(err, XM_EMODEL,
+                            "%s:%lu: qty: expected |qty| * entry <= %.15g USD (the last tier cap "
+                            "of %s in venue.tiers, model.md §3), got %.15g",
+                            r->path, r->line, t->tier[t->n - 1].cap_usd,
+                            m->assets[*last_asset].symbol, notional);
+    if (L->n_pos >= UINT32_MAX - 2)
+        return xm_error_set(err, XM_EMODEL, "%s:%lu: more than 2^32 positions", r->path, r->line);
+    if (grow_positions(L) != 0)
+        return xm_error_set(err, XM_ENOMEM, "%s:%lu: out of memory", r->path, r->line);
+    p.acc = k;
+    p.asset = (uint16_t)*last_asset;
+    L->pos[L->n_pos++] = p;
+    L->acc_count[k]++;
+    return XM_OK;
+}
+
+/* The positions file, in batches: shapes, then accounts (prefetched), then each row checked
+ * and kept. */
 static xm_status load_positions_file(loader *L, const char *path, xm_error *err)
 {
     reader r;
@@ -697,46 +840,19 @@ static xm_status load_positions_file(loader *L, const char *path, xm_error *err)
     s = read_header(&r, POS_HEADER, 5, err);
     field f[POS_BATCH][MAX_FIELDS];
     char *lines[POS_BATCH];
-    size_t lens[POS_BATCH], slot[POS_BATCH];
+    size_t lens[POS_BATCH];
     unsigned long no[POS_BATCH];
+    uint32_t acc[POS_BATCH];
     long last_asset = -1;
-    const xm_idmap *ids = L->ids;
     while (s == XM_OK) {
         size_t n;
         s = reader_batch(&r, lines, lens, no, POS_BATCH, &n, err);
         if (s != XM_OK || n == 0)
             break;
         /* shapes first: a bad line ends the batch, after the lines before it are checked */
-        size_t ok = n;
-        xm_status shape = XM_OK;
-        for (size_t b = 0; b < n; b++) {
-            r.line = no[b];
-            shape = record(&r, lines[b], lens[b], POS_HEADER, 5, POS_COLUMNS, f[b], err);
-            if (shape != XM_OK) {
-                ok = b;
-                break;
-            }
-        }
-        if (ids->cap > 0) {
-            size_t mask = ids->cap - 1;
-            for (size_t b = 0; b < ok; b++) {
-                slot[b] = hash_id(f[b][0].s, f[b][0].len) & mask;
-                PREFETCH(&ids->slot[slot[b]]);
-            }
-            for (size_t b = 0; b < ok; b++) {
-                uint64_t v = ids->slot[slot[b]];
-                if (v != 0)
-                    PREFETCH(ids->rec + (uint32_t)(v & 0xffffffffu) - 1);
-            }
-        }
-        uint32_t acc[POS_BATCH];
-        for (size_t b = 0; b < ok; b++) {
-            acc[b] = f[b][0].len ? xm_idmap_get(ids, f[b][0].s, f[b][0].len) : XM_IDMAP_NONE;
-            if (acc[b] != XM_IDMAP_NONE && acc[b] >= L->base) {
-                PREFETCH(&L->acc_mode[acc[b] - L->base]);
-                PREFETCH(&L->acc_count[acc[b] - L->base]);
-            }
-        }
+        xm_status shape;
+        size_t ok = batch_shapes(&r, lines, lens, no, n, f, &shape, err);
+        batch_accounts(L, f, ok, acc);
         for (size_t b = 0; b < ok && s == XM_OK; b++) {
             r.line = no[b];
             s = check_position(L, &r, f[b], acc[b], &last_asset, err);
@@ -747,83 +863,6 @@ static xm_status load_positions_file(loader *L, const char *path, xm_error *err)
     }
     reader_close(&r);
     return s;
-}
-
-/* Check one position row (its fields split; `a`: the id map's value for its account_id) and
- * keep it aside. */
-static xm_status check_position(loader *L, reader *r, field *f, uint32_t a, long *last_asset,
-                                xm_error *err)
-{
-    const xm_market *m = L->m;
-    if (a == XM_IDMAP_NONE || a < L->base) {
-        char suffix[400] = "";
-        if (a != XM_IDMAP_NONE) {
-            char where[300];
-            earlier_origin(L, a, where, sizeof where);
-            snprintf(suffix, sizeof suffix,
-                     " (an account given before these files, at %s: its positions are given "
-                     "with it)",
-                     where);
-        }
-        return fail_field(err, r, "account_id", &f[0], suffix, "the id of an account of %s",
-                          L->acc_path);
-    }
-    uint32_t k = a - L->base;
-
-    long asset = *last_asset;
-    if (asset < 0 || strcmp(m->assets[asset].symbol, f[1].s) != 0)
-        asset = xm_market_find(m, f[1].s);
-    if (asset < 0 || memchr(f[1].s, '\0', f[1].len) != NULL) {
-        char list[512];
-        symbol_list(m, list, sizeof list);
-        return fail_field(err, r, "asset", &f[1], NULL, "the symbol of an asset (%s)", list);
-    }
-    *last_asset = asset;
-    const xm_tier_table *t = &L->v->tiers[asset];
-    if (t->n == 0) {
-        char suffix[96];
-        snprintf(suffix, sizeof suffix, " (venue.tiers has no table for %s)",
-                 m->assets[asset].symbol);
-        return fail_field(err, r, "asset", &f[1], suffix,
-                          "an asset with a maintenance-margin tier table");
-    }
-
-    double qty, entry, margin = 0.0;
-    if (parse_number(f[2].s, f[2].len, &qty) != 0 || qty == 0.0 || !isfinite(qty))
-        return fail_field(err, r, "qty", &f[2], NULL,
-                          "a non-zero finite number (base units, > 0 long, < 0 short)");
-    if (parse_number(f[3].s, f[3].len, &entry) != 0 || !(entry > 0.0) || !isfinite(entry))
-        return fail_field(err, r, "entry", &f[3], NULL, "a number > 0 (USD per base unit)");
-    if (L->acc_mode[k] == XM_ISOLATED) {
-        if (parse_number(f[4].s, f[4].len, &margin) != 0 || !(margin > 0.0) ||
-            !isfinite(margin)) {
-            char suffix[300];
-            snprintf(suffix, sizeof suffix,
-                     " (account '%s' is isolated: each position has its own margin)",
-                     xm_idmap_key(L->ids, L->acc_key[k]));
-            return fail_field(err, r, "margin_usd", &f[4], suffix, "a number > 0");
-        }
-    } else if (!empty_or_zero(&f[4])) {
-        char suffix[300];
-        snprintf(suffix, sizeof suffix,
-                 " (account '%s' is cross: its wallet_usd is the margin of all its positions)",
-                 xm_idmap_key(L->ids, L->acc_key[k]));
-        return fail_field(err, r, "margin_usd", &f[4], suffix, "an empty field or 0");
-    }
-    double notional = fabs(qty) * entry;
-    if (xm_tier_index(t, notional) < 0)
-        return xm_error_set(err, XM_EMODEL,
-                            "%s:%lu: qty: expected |qty| * entry <= %.15g USD (the last tier cap "
-                            "of %s in venue.tiers, model.md §3), got %.15g",
-                            r->path, r->line, t->tier[t->n - 1].cap_usd, m->assets[asset].symbol,
-                            notional);
-    if (L->n_pos >= UINT32_MAX - 2)
-        return xm_error_set(err, XM_EMODEL, "%s:%lu: more than 2^32 positions", r->path, r->line);
-    if (grow_positions(L) != 0)
-        return xm_error_set(err, XM_ENOMEM, "%s:%lu: out of memory", r->path, r->line);
-    L->pos[L->n_pos++] = (row){qty, entry, margin, k, (uint16_t)asset};
-    L->acc_count[k]++;
-    return XM_OK;
 }
 
 /* Group the positions by account (stable counting sort) and append everything to the book. */
@@ -860,6 +899,36 @@ done:
     return s;
 }
 
+/* The id map of the load: opts->ids, else `own` seeded with the ids already in the book. */
+static xm_status loader_ids(loader *L, xm_idmap *own, xm_error *err)
+{
+    if (L->opts != NULL && L->opts->ids != NULL) {
+        L->ids = L->opts->ids;
+        return XM_OK;
+    }
+    L->ids = own;
+    xm_status s = XM_OK;
+    for (size_t a = 0; a < L->book->n_accounts && s == XM_OK; a++) {
+        const char *id = xm_accounts_id(L->book, a);
+        uint32_t prev;
+        s = xm_idmap_put(own, id, strlen(id), (uint32_t)a, &prev, err);
+    }
+    return s;
+}
+
+/* Every account of the accounts file has at least one position. */
+static xm_status check_accounts_used(const loader *L, const char *positions_path, xm_error *err)
+{
+    for (size_t k = 0; k < L->n_acc; k++)
+        if (L->acc_count[k] == 0)
+            return xm_error_set(err, XM_EMODEL,
+                                "%s:%lu: id: expected an account with at least one position in "
+                                "%s, got '%s' with none",
+                                L->acc_path, (unsigned long)k + 2, positions_path,
+                                xm_idmap_key(L->ids, L->acc_key[k]));
+    return XM_OK;
+}
+
 xm_status xm_accounts_csv_load(const char *accounts_path, const char *positions_path,
                                const xm_market *m, const xm_venue *v, xm_accounts *book,
                                const xm_accounts_csv_opts *opts, xm_error *err)
@@ -873,27 +942,11 @@ xm_status xm_accounts_csv_load(const char *accounts_path, const char *positions_
     if (book->n_accounts >= UINT32_MAX - 2)
         return xm_error_set(err, XM_EMODEL, "%s: more than 2^32 accounts", accounts_path);
 
-    loader L;
-    memset(&L, 0, sizeof L);
-    L.m = m;
-    L.v = v;
-    L.book = book;
-    L.opts = opts;
-    L.base = (uint32_t)book->n_accounts;
-    L.acc_path = accounts_path;
+    loader L = {.m = m, .v = v, .book = book, .opts = opts, .base = (uint32_t)book->n_accounts,
+                .acc_path = accounts_path};
     xm_idmap own;
     xm_idmap_init(&own);
-    xm_status s = XM_OK;
-    if (opts != NULL && opts->ids != NULL) {
-        L.ids = opts->ids;
-    } else {
-        L.ids = &own;
-        for (size_t a = 0; a < book->n_accounts && s == XM_OK; a++) {
-            const char *id = xm_accounts_id(book, a);
-            uint32_t prev;
-            s = xm_idmap_put(&own, id, strlen(id), (uint32_t)a, &prev, err);
-        }
-    }
+    xm_status s = loader_ids(&L, &own, err);
     if (s == XM_OK)
         s = load_accounts_file(&L, accounts_path, err);
     if (s == XM_OK) {
@@ -903,13 +956,8 @@ xm_status xm_accounts_csv_load(const char *accounts_path, const char *positions_
     }
     if (s == XM_OK)
         s = load_positions_file(&L, positions_path, err);
-    for (size_t k = 0; s == XM_OK && k < L.n_acc; k++)
-        if (L.acc_count[k] == 0)
-            s = xm_error_set(err, XM_EMODEL,
-                             "%s:%lu: id: expected an account with at least one position in %s, "
-                             "got '%s' with none",
-                             accounts_path, (unsigned long)k + 2, positions_path,
-                             xm_idmap_key(L.ids, L.acc_key[k]));
+    if (s == XM_OK)
+        s = check_accounts_used(&L, positions_path, err);
     if (s == XM_OK)
         s = append_to_book(&L, err);
     loader_free(&L);

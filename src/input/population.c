@@ -146,8 +146,9 @@ static xm_status check_lognormal(const char *name, const xm_lognormal *l, xm_err
     return XM_OK;
 }
 
-static xm_status check_params(const xm_population_params *p, const xm_market *m,
-                              const xm_venue *v, const xm_accounts *b, xm_error *err)
+/* The counts, shares, laws and id prefix (book b: room for the accounts). */
+static xm_status check_scalars(const xm_population_params *p, const xm_accounts *b,
+                               xm_error *err)
 {
     xm_status st;
     if (p->accounts < 1)
@@ -177,6 +178,14 @@ static xm_status check_params(const xm_population_params *p, const xm_market *m,
     if (memchr(p->id_prefix, '\0', sizeof p->id_prefix) == NULL)
         return xm_error_set(err, XM_EMODEL, "population: id_prefix: longer than %zu characters",
                             sizeof p->id_prefix - 1);
+    return XM_OK;
+}
+
+/* The weights against the market and the venue: one per asset, finite, >= 0; a drawable asset
+ * (weight > 0 and a tier table) has a positive price. */
+static xm_status check_weights(const xm_population_params *p, const xm_market *m,
+                               const xm_venue *v, xm_error *err)
+{
     if (p->n_assets != m->n || v->n_assets != m->n)
         return xm_error_set(err, XM_EMODEL,
                             "population: n_assets: %zu asset weights and %zu tier tables for a "
@@ -199,6 +208,13 @@ static xm_status check_params(const xm_population_params *p, const xm_market *m,
                                 i, m->assets[i].symbol);
     }
     return XM_OK;
+}
+
+static xm_status check_params(const xm_population_params *p, const xm_market *m,
+                              const xm_venue *v, const xm_accounts *b, xm_error *err)
+{
+    xm_status st = check_scalars(p, b, err);
+    return st == XM_OK ? check_weights(p, m, v, err) : st;
 }
 
 /* ---- weighted sampling without replacement ---- */
@@ -312,82 +328,182 @@ typedef struct {
     double *qty, *entry, *margin;  /* its positions, before they go to the book */
 } position_buf;
 
-/* Draw p->accounts accounts (the fixed order of the header comment) and append them. */
-static xm_status fill_book(const xm_population_params *p, const xm_market *m, const xm_venue *v,
-                           gsl_rng *r, asset_sampler *s, const double *last_cap,
-                           position_buf *pos, xm_accounts *book, xm_error *err)
-{
-    const lognormal_law lev = law_of(&p->leverage), notional = law_of(&p->notional_usd);
-    const unsigned long count_span = (unsigned long)p->assets_max - p->assets_min + 1;
+/* What every account of the population is drawn with. */
+typedef struct {
+    const xm_population_params *p;
+    const xm_market *m;
+    const xm_venue *v;
+    gsl_rng *r;
+    asset_sampler *s;
+    const double *last_cap;        /* last tier cap of each asset, 0 without a table */
+    lognormal_law lev, notional;
+    unsigned long count_span;      /* assets_max - assets_min + 1 */
+} draw_ctx;
 
+typedef struct {
+    int isolated, hedged;
+    size_t k;                      /* positions */
+} account_shape;
+
+/* Draws 1-3 of the header comment: mode, hedge, count. */
+static account_shape draw_shape(const draw_ctx *d)
+{
+    const xm_population_params *p = d->p;
+    account_shape a = {0, 0, 2};
+    a.isolated = gsl_rng_uniform(d->r) < p->isolated_share;
+    if (!a.isolated)
+        a.hedged = gsl_rng_uniform(d->r) < p->hedged_share && d->s->n_drawable >= 2;
+    if (!a.hedged) {
+        a.k = p->assets_min + gsl_rng_uniform_int(d->r, d->count_span);
+        if (a.k > d->s->n_drawable)
+            a.k = d->s->n_drawable;
+    }
+    return a;
+}
+
+/* Draw 6 of the header comment: the positions of an account (its assets in pos->asset) into
+ * pos; returns the cross wallet (0 for an isolated account). */
+static double draw_positions(const draw_ctx *d, const account_shape *a, double lev_account,
+                             position_buf *pos)
+{
+    const xm_population_params *p = d->p;
+    double wallet = 0.0, n_usd = 0.0;
+    int long_side = 1;
+    for (size_t j = 0; j < a->k; j++) {
+        size_t i = pos->asset[j];
+        if (!a->hedged || j == 0) {
+            long_side = gsl_rng_uniform(d->r) < p->long_share;
+            double cap = d->last_cap[i];
+            if (a->hedged && d->last_cap[pos->asset[1]] < cap)
+                cap = d->last_cap[pos->asset[1]];
+            n_usd = draw_lognormal(d->r, &d->notional);
+            if (n_usd > cap)
+                n_usd = cap;
+        } else {
+            long_side = !long_side;  /* the pair's second leg: other side, same N */
+        }
+        double l = a->isolated ? draw_lognormal(d->r, &d->lev) : lev_account;
+        double lmax = tier_max_leverage(&d->v->tiers[i], n_usd);
+        if (l > lmax)
+            l = lmax;
+        double z = gsl_ran_gaussian_ziggurat(d->r, 1.0);
+        double e = d->m->assets[i].price * exp(p->entry_dispersion * z);
+        double q = n_usd / e;
+        while (q * e > n_usd)  /* booked notional |q| e never above N (tier, cap) */
+            q = nextafter(q, 0.0);
+        pos->qty[j] = long_side ? q : -q;
+        pos->entry[j] = e;
+        pos->margin[j] = a->isolated ? n_usd / l : 0.0;
+        wallet += a->isolated ? 0.0 : n_usd / l;
+    }
+    return wallet;
+}
+
+/* The index x right-aligned in the `width` digits after the prefix (zero-padded). */
+static void put_index(char *digits_at, int width, uint64_t x)
+{
+    for (int c = width - 1; c >= 0; c--) {
+        digits_at[c] = (char)('0' + x % 10);
+        x /= 10;
+    }
+}
+
+/* One drawn account and its positions into the book. */
+static xm_status book_account(xm_accounts *book, const char *id, const account_shape *a,
+                              double wallet, const position_buf *pos, xm_error *err)
+{
+    xm_status st = xm_accounts_add_account(book, id, a->isolated ? XM_ISOLATED : XM_CROSS,
+                                           wallet, err);
+    for (size_t j = 0; j < a->k && st == XM_OK; j++)
+        st = xm_accounts_add_position(book, (uint16_t)pos->asset[j], pos->qty[j],
+                                      pos->entry[j], pos->margin[j], err);
+    return st;
+}
+
+/* Draw p->accounts accounts (the fixed order of the header comment) and append them. */
+static xm_status fill_book(const draw_ctx *d, position_buf *pos, xm_accounts *book,
+                           xm_error *err)
+{
+    const xm_population_params *p = d->p;
     /* Ids: the prefix, then the index right-aligned in a fixed-width zero-padded field. */
     char id[sizeof p->id_prefix + 24];
     size_t plen = strlen(p->id_prefix);
     int width = digits(p->accounts - 1);
     memcpy(id, p->id_prefix, plen);
     id[plen + (size_t)width] = '\0';
-
     for (uint64_t a = 0; a < p->accounts; a++) {
-        /* 1-3: mode, hedge, count. */
-        int isolated = gsl_rng_uniform(r) < p->isolated_share;
-        int hedged = 0;
-        if (!isolated)
-            hedged = gsl_rng_uniform(r) < p->hedged_share && s->n_drawable >= 2;
-        size_t k = 2;
-        if (!hedged) {
-            k = p->assets_min + gsl_rng_uniform_int(r, count_span);
-            if (k > s->n_drawable)
-                k = s->n_drawable;
-        }
+        account_shape shape = draw_shape(d);
         /* 4-5: assets, account leverage. */
-        draw_assets(r, s, k, pos->asset);
-        double lev_account = isolated ? 0.0 : draw_lognormal(r, &lev);
-
-        /* 6: positions. */
-        double wallet = 0.0, n_usd = 0.0;
-        int long_side = 1;
-        for (size_t j = 0; j < k; j++) {
-            size_t i = pos->asset[j];
-            if (!hedged || j == 0) {
-                long_side = gsl_rng_uniform(r) < p->long_share;
-                double cap = last_cap[i];
-                if (hedged && last_cap[pos->asset[1]] < cap)
-                    cap = last_cap[pos->asset[1]];
-                n_usd = draw_lognormal(r, &notional);
-                if (n_usd > cap)
-                    n_usd = cap;
-            } else {
-                long_side = !long_side;  /* the pair's second leg: other side, same N */
-            }
-            double l = isolated ? draw_lognormal(r, &lev) : lev_account;
-            double lmax = tier_max_leverage(&v->tiers[i], n_usd);
-            if (l > lmax)
-                l = lmax;
-            double z = gsl_ran_gaussian_ziggurat(r, 1.0);
-            double e = m->assets[i].price * exp(p->entry_dispersion * z);
-            double q = n_usd / e;
-            while (q * e > n_usd)  /* booked notional |q| e never above N (tier, cap) */
-                q = nextafter(q, 0.0);
-            pos->qty[j] = long_side ? q : -q;
-            pos->entry[j] = e;
-            pos->margin[j] = isolated ? n_usd / l : 0.0;
-            wallet += isolated ? 0.0 : n_usd / l;
-        }
-
-        uint64_t x = a;
-        for (int c = width - 1; c >= 0; c--) {
-            id[plen + (size_t)c] = (char)('0' + x % 10);
-            x /= 10;
-        }
-        xm_status st = xm_accounts_add_account(book, id, isolated ? XM_ISOLATED : XM_CROSS, wallet,
-                                           err);
-        for (size_t j = 0; j < k && st == XM_OK; j++)
-            st = xm_accounts_add_position(book, (uint16_t)pos->asset[j], pos->qty[j],
-                                      pos->entry[j], pos->margin[j], err);
+        draw_assets(d->r, d->s, shape.k, pos->asset);
+        double lev_account = shape.isolated ? 0.0 : draw_lognormal(d->r, &d->lev);
+        double wallet = draw_positions(d, &shape, lev_account, pos);
+        put_index(id + plen, width, a);
+        xm_status st = book_account(book, id, &shape, wallet, pos, err);
         if (st != XM_OK)
             return st;
     }
     return XM_OK;
+}
+
+/* The sampler over the drawable assets (weight > 0 and a tier table) and each asset's last
+ * tier cap. */
+static void sampler_init(asset_sampler *s, double *last_cap, const xm_population_params *p,
+                         const xm_venue *v)
+{
+    s->cum[0] = 0.0;
+    for (size_t i = 0; i < s->n; i++) {
+        const xm_tier_table *t = &v->tiers[i];
+        s->w[i] = t->n > 0 ? p->asset_weight[i] : 0.0;
+        last_cap[i] = t->n > 0 ? t->tier[t->n - 1].cap_usd : 0.0;
+        s->n_drawable += s->w[i] > 0.0;
+        s->cum[i + 1] = s->cum[i] + s->w[i];
+    }
+    s->total = s->cum[s->n];
+}
+
+/* Working memory for n assets; 0, or -1 when some allocation failed (free with work_free). */
+static int work_alloc(size_t n, asset_sampler *s, double **last_cap, position_buf *pos)
+{
+    *s = (asset_sampler){.n = n};
+    *pos = (position_buf){0};
+    *last_cap = malloc(n * sizeof **last_cap);
+    s->w = malloc(n * sizeof *s->w);
+    s->cum = malloc((n + 1) * sizeof *s->cum);
+    s->chosen = malloc(n * sizeof *s->chosen);
+    pos->asset = malloc(n * sizeof *pos->asset);
+    pos->qty = malloc(3 * n * sizeof *pos->qty);
+    if (!s->w || !s->cum || !s->chosen || !*last_cap || !pos->asset || !pos->qty)
+        return -1;
+    pos->entry = pos->qty + n;
+    pos->margin = pos->qty + 2 * n;
+    return 0;
+}
+
+static void work_free(asset_sampler *s, double *last_cap, position_buf *pos)
+{
+    free(pos->qty);
+    free(pos->asset);
+    free(s->chosen);
+    free(s->cum);
+    free(s->w);
+    free(last_cap);
+}
+
+/* Draw into the book from the seeded stream; all or nothing: on failure the book is put back
+ * as it was. */
+static xm_status generate(draw_ctx *d, uint64_t seed, position_buf *pos, xm_accounts *book,
+                          xm_error *err)
+{
+    size_t a0 = book->n_accounts, j0 = book->n_positions, ids0 = book->ids_len;
+    xm_pcg64_seed_path(xm_gsl_pcg64_state(d->r), seed, XM_POPULATION_STREAM);
+    xm_status st = fill_book(d, pos, book, err);
+    if (st != XM_OK) {
+        book->n_accounts = a0;
+        book->n_positions = j0;
+        book->ids_len = ids0;
+        book->first[a0] = (uint32_t)j0;
+    }
+    return st;
 }
 
 xm_status xm_population_generate(const xm_population_params *p, const xm_market *m,
@@ -396,56 +512,25 @@ xm_status xm_population_generate(const xm_population_params *p, const xm_market 
     xm_status st = check_params(p, m, v, book, err);
     if (st != XM_OK)
         return st;
-
-    size_t n = m->n, a0 = book->n_accounts, j0 = book->n_positions, ids0 = book->ids_len;
-    asset_sampler s = {.n = n};
-    position_buf pos = {0};
-    double *last_cap = malloc(n * sizeof *last_cap);
-    s.w = malloc(n * sizeof *s.w);
-    s.cum = malloc((n + 1) * sizeof *s.cum);
-    s.chosen = malloc(n * sizeof *s.chosen);
-    pos.asset = malloc(n * sizeof *pos.asset);
-    pos.qty = malloc(3 * n * sizeof *pos.qty);
+    asset_sampler s;
+    position_buf pos;
+    double *last_cap;
+    int failed = work_alloc(m->n, &s, &last_cap, &pos);
     gsl_rng *r = gsl_rng_alloc(xm_gsl_rng_pcg64);
-    if (!s.w || !s.cum || !s.chosen || !last_cap || !pos.asset || !pos.qty || !r) {
+    if (failed || r == NULL) {
         st = xm_error_set(err, XM_ENOMEM, "population: out of memory");
-        goto done;
+    } else {
+        sampler_init(&s, last_cap, p, v);
+        draw_ctx d = {p, m, v, r, &s, last_cap, law_of(&p->leverage), law_of(&p->notional_usd),
+                      (unsigned long)p->assets_max - p->assets_min + 1};
+        if (s.n_drawable == 0)
+            st = xm_error_set(err, XM_EMODEL,
+                              "population: asset_weight: no asset has both a positive weight "
+                              "and a tier table");
+        else
+            st = generate(&d, seed, &pos, book, err);
     }
-    pos.entry = pos.qty + n;
-    pos.margin = pos.qty + 2 * n;
-
-    s.cum[0] = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const xm_tier_table *t = &v->tiers[i];
-        s.w[i] = t->n > 0 ? p->asset_weight[i] : 0.0;
-        last_cap[i] = t->n > 0 ? t->tier[t->n - 1].cap_usd : 0.0;
-        s.n_drawable += s.w[i] > 0.0;
-        s.cum[i + 1] = s.cum[i] + s.w[i];
-    }
-    s.total = s.cum[n];
-    if (s.n_drawable == 0) {
-        st = xm_error_set(err, XM_EMODEL,
-                          "population: asset_weight: no asset has both a positive weight and a "
-                          "tier table");
-        goto done;
-    }
-
-    xm_pcg64_seed_path(xm_gsl_pcg64_state(r), seed, XM_POPULATION_STREAM);
-    st = fill_book(p, m, v, r, &s, last_cap, &pos, book, err);
-    if (st != XM_OK) {  /* all or nothing: put the book back as it was */
-        book->n_accounts = a0;
-        book->n_positions = j0;
-        book->ids_len = ids0;
-        book->first[a0] = (uint32_t)j0;
-    }
-
-done:
     gsl_rng_free(r);
-    free(pos.qty);
-    free(pos.asset);
-    free(s.chosen);
-    free(s.cum);
-    free(s.w);
-    free(last_cap);
+    work_free(&s, last_cap, &pos);
     return st;
 }

@@ -12,6 +12,8 @@
 
 #include <libfyaml.h>
 
+#include "core/grow.h"
+
 /* ------------------------------------------------------------------------------------------ */
 /* arena                                                                                       */
 
@@ -429,14 +431,9 @@ static xy_node *new_node(xy_builder *b, xy_kind kind, struct fy_event *e)
 
 static xm_status add_anchor(xy_builder *b, const char *name, size_t len, xy_node *node)
 {
-    if (b->n_anchors == b->anchors_cap) {
-        size_t cap = b->anchors_cap ? 2 * b->anchors_cap : 16;
-        xy_anchor *a = realloc(b->anchors, cap * sizeof *a);
-        if (a == NULL)
-            return nomem(b->ctx.err);
-        b->anchors = a;
-        b->anchors_cap = cap;
-    }
+    if (xm_grow((void **)&b->anchors, &b->anchors_cap, b->n_anchors + 1, sizeof *b->anchors,
+                16) != 0)
+        return nomem(b->ctx.err);
     b->anchors[b->n_anchors++] = (xy_anchor){name, len, node};
     return XM_OK;
 }
@@ -449,14 +446,8 @@ static xm_status add_node(xy_builder *b, xy_node *n)
         return XM_OK;
     }
     xy_frame *f = &b->stack[b->depth - 1];
-    if (f->n == f->cap) {
-        size_t cap = f->cap ? 2 * f->cap : 8;
-        xy_node **items = realloc(f->items, cap * sizeof *items);
-        if (items == NULL)
-            return nomem(b->ctx.err);
-        f->items = items;
-        f->cap = cap;
-    }
+    if (xm_grow((void **)&f->items, &f->cap, f->n + 1, sizeof *f->items, 8) != 0)
+        return nomem(b->ctx.err);
     f->items[f->n++] = n;
     return XM_OK;
 }
@@ -479,14 +470,8 @@ static xm_status open_collection(xy_builder *b, struct fy_event *e, xy_kind kind
     xy_node *n = new_node(b, kind, e);
     if (n == NULL)
         return nomem(b->ctx.err);
-    if (b->depth == b->stack_cap) {
-        size_t cap = b->stack_cap ? 2 * b->stack_cap : 16;
-        xy_frame *s = realloc(b->stack, cap * sizeof *s);
-        if (s == NULL)
-            return nomem(b->ctx.err);
-        b->stack = s;
-        b->stack_cap = cap;
-    }
+    if (xm_grow((void **)&b->stack, &b->stack_cap, b->depth + 1, sizeof *b->stack, 16) != 0)
+        return nomem(b->ctx.err);
     xy_frame *f = &b->stack[b->depth++];
     memset(f, 0, sizeof *f);
     f->node = n;
@@ -704,81 +689,89 @@ static xm_status check_encoding(const char *file, const char *text, size_t len, 
     return XM_OK;
 }
 
-xm_status xy_parse(const char *text, size_t len, const char *file, xy_doc **out, xm_error *err)
+/* libfyaml's diagnostics, collected rather than printed, and an event parser over text. */
+static xm_status parser_create(const char *text, size_t len, struct fy_diag **diag,
+                               struct fy_parser **fyp, xm_error *err)
 {
-    *out = NULL;
-    xy_builder b;
-    memset(&b, 0, sizeof b);
-    struct fy_diag *diag = NULL;
-    struct fy_parser *fyp = NULL;
-    xm_status status = XM_OK;
-
-    b.doc = calloc(1, sizeof *b.doc);
-    if (b.doc == NULL)
-        return nomem(err);
-    b.doc->file = strdup(file ? file : "<string>");
-    if (b.doc->file == NULL) {
-        status = nomem(err);
-        goto done;
-    }
-    b.ctx.file = b.doc->file;
-    b.ctx.err = err;
-    if (text == NULL)
-        text = "", len = 0;
-    b.text = text;
-    b.len = len;
-    status = check_encoding(b.doc->file, text, len, err);
-    if (status != XM_OK)
-        goto done;
-
     struct fy_diag_cfg dc;
     fy_diag_cfg_default(&dc);
     dc.fp = NULL;
     dc.output_fn = diag_sink;
     dc.user = NULL;
     dc.colorize = false;
-    diag = fy_diag_create(&dc);
-    if (diag == NULL) {
-        status = nomem(err);
-        goto done;
-    }
-    fy_diag_set_collect_errors(diag, true);
+    *diag = fy_diag_create(&dc);
+    if (*diag == NULL)
+        return nomem(err);
+    fy_diag_set_collect_errors(*diag, true);
 
     struct fy_parse_cfg pc;
     memset(&pc, 0, sizeof pc);
     pc.flags = FYPCF_QUIET | FYPCF_JSON_NONE;
-    pc.diag = diag;
-    fyp = fy_parser_create(&pc);
-    if (fyp == NULL) {
-        status = nomem(err);
-        goto done;
-    }
-    if (fy_parser_set_string(fyp, text, len) != 0) {
-        status = nomem(err);
-        goto done;
-    }
+    pc.diag = *diag;
+    *fyp = fy_parser_create(&pc);
+    if (*fyp == NULL || fy_parser_set_string(*fyp, text, len) != 0)
+        return nomem(err);
+    return XM_OK;
+}
 
+/* Every event into the tree; a stream that ends in an error, or early, is a syntax error. */
+static xm_status build_tree(xy_builder *b, struct fy_parser *fyp, struct fy_diag *diag)
+{
     struct fy_event *e;
     while ((e = fy_parser_parse(fyp)) != NULL) {
-        status = on_event(&b, e);
+        xm_status status = on_event(b, e);
         fy_parser_event_free(fyp, e);
         if (status != XM_OK)
-            goto done;
+            return status;
     }
-    if (fy_parser_get_stream_error(fyp)) {
-        status = syntax_error(&b, diag);
-        goto done;
-    }
-    if (b.depth != 0) { /* an event stream that stopped early without saying why */
-        status = syntax_error(&b, diag);
-        goto done;
-    }
+    if (fy_parser_get_stream_error(fyp))
+        return syntax_error(b, diag);
+    if (b->depth != 0) /* an event stream that stopped early without saying why */
+        return syntax_error(b, diag);
+    return XM_OK;
+}
 
-done:
-    for (size_t i = 0; i < b.depth; i++)
-        free(b.stack[i].items);
-    free(b.stack);
-    free(b.anchors);
+/* The new document (its file name) and the input the builder reads. */
+static xm_status builder_init(xy_builder *b, const char *text, size_t len, const char *file,
+                              xm_error *err)
+{
+    memset(b, 0, sizeof *b);
+    b->doc = calloc(1, sizeof *b->doc);
+    if (b->doc == NULL)
+        return nomem(err);
+    b->doc->file = strdup(file ? file : "<string>");
+    if (b->doc->file == NULL)
+        return nomem(err);
+    b->ctx.file = b->doc->file;
+    b->ctx.err = err;
+    b->text = text ? text : "";
+    b->len = text ? len : 0;
+    return XM_OK;
+}
+
+/* What the builder holds besides the document. */
+static void builder_clear(xy_builder *b)
+{
+    for (size_t i = 0; i < b->depth; i++)
+        free(b->stack[i].items);
+    free(b->stack);
+    free(b->anchors);
+}
+
+xm_status xy_parse(const char *text, size_t len, const char *file, xy_doc **out, xm_error *err)
+{
+    *out = NULL;
+    xy_builder b;
+    struct fy_diag *diag = NULL;
+    struct fy_parser *fyp = NULL;
+    xm_status status = builder_init(&b, text, len, file, err);
+    if (status == XM_OK)
+        status = check_encoding(b.doc->file, b.text, b.len, err);
+    if (status == XM_OK)
+        status = parser_create(b.text, b.len, &diag, &fyp, err);
+    if (status == XM_OK)
+        status = build_tree(&b, fyp, diag);
+    builder_clear(&b);
     if (fyp != NULL)
         fy_parser_destroy(fyp);
     if (diag != NULL)

@@ -1,0 +1,43 @@
+/* model_load.h — internal: what the parts of the model-file loader share (not installed).
+ *
+ * model.c reads the top level and calls one loader per section: model_market.c (`market:`),
+ * model_venue.c (`venue:`), model_accounts.c (`accounts`, `accounts_csv`, `population`, into one
+ * book), model_population.c (the `population:` parameters). Every problem is one
+ * "FILE:LINE:COLUMN: KEY.PATH: expected WHAT, got VALUE" (yaml_tree.h) with XM_EMODEL.
+ */
+#ifndef XM_INPUT_MODEL_LOAD_H
+#define XM_INPUT_MODEL_LOAD_H
+
+#include "input/yaml_tree.h"
+#include "xmrisk/model.h"
+#include "xmrisk/population.h"
+
+/* Ranges several sections use. */
+extern const xy_range xm_r_positive;  /* (0, inf) */
+extern const xy_range xm_r_nonneg;    /* [0, inf) */
+extern const xy_range xm_r_unit;      /* [0, 1] */
+extern const xy_range xm_r_leverage;  /* [1, inf) */
+
+/* A key that must not be there: the error points at the key (`why` is the message). */
+xm_status xm_reject_key(const xy_ctx *c, const xy_node *map, const xy_path *path,
+                        const char *key, const char *why);
+
+/* "expected the symbol of an asset (BTC, ETH), got 'DOGE'" at `at`. */
+xm_status xm_unknown_symbol(const xy_ctx *c, const xy_node *at, const xy_path *p,
+                            const xm_market *m);
+
+/* `market:` (n at path mp) into m, prepared (xm_market_prepare). */
+xm_status xm_load_market(const xy_ctx *c, const xy_node *n, const xy_path *mp, xm_market *m);
+
+/* `venue:` over model->venue's defaults (xm_venue_init); sets model->has_venue. */
+xm_status xm_load_venue(const xy_ctx *c, const xy_node *n, const xy_path *p, xm_model *model);
+
+/* The `population:` mapping n (keys already checked) over the defaults in *pp. */
+xm_status xm_load_population_params(const xy_ctx *c, const xy_node *n, const xy_path *p,
+                                    const xm_model *model, xm_population_params *pp);
+
+/* `accounts`, then `accounts_csv`, then `population` of the top-level mapping, into one book
+ * (model->book) with unique ids. */
+xm_status xm_load_account_sources(const xy_ctx *c, const xy_node *root, xm_model *model);
+
+#endif /* XM_INPUT_MODEL_LOAD_H */
