@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "xmrisk/platform.h"
 #include "xmrisk/estimators.h"
 
@@ -66,14 +67,8 @@ static xm_status evaluate(searcher *q, double x, xm_cal_point *pt, xm_error *err
     pt->elapsed_s = xm_now_s() - t0;
     pt->p = pt->n ? (double)pt->k / (double)pt->n : 0.0;
     xm_stats_wilson(pt->k, pt->n, q->o->z, &pt->lo, &pt->hi);
-    if (q->s->n_points == q->cap) {
-        size_t cap = q->cap ? 2 * q->cap : 16;
-        xm_cal_point *p = realloc(q->s->points, cap * sizeof *p);
-        if (p == NULL)
-            return xm_error_set(err, XM_ENOMEM, "calibrate: out of memory");
-        q->s->points = p;
-        q->cap = cap;
-    }
+    if (xm_grow((void **)&q->s->points, &q->cap, q->s->n_points + 1, sizeof *q->s->points, 16))
+        return xm_error_set(err, XM_ENOMEM, "calibrate: out of memory");
     q->s->points[q->s->n_points++] = *pt;
     if (q->o->on_point != NULL)
         q->o->on_point(q->ctx, pt);

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
+
 #define XM_RECHECK_HEAP_MIN 4096   /* compaction never runs below this many heap entries */
 
 static void *xmalloc(size_t n, size_t size, int *bad)
@@ -80,27 +82,12 @@ void xm_recheck_free(xm_recheck *w)
     free(w);
 }
 
-/* Room for `need` elements of `size` bytes in *p (capacity *cap, doubled). */
-static int grow(void **p, size_t *cap, size_t need, size_t size)
-{
-    if (need <= *cap)
-        return 0;
-    size_t n = *cap ? *cap : 64;
-    while (n < need)
-        n *= 2;
-    void *q = realloc(*p, n * size);
-    if (q == NULL)
-        return -1;
-    *p = q;
-    *cap = n;
-    return 0;
-}
 
 /* ---- setup ------------------------------------------------------------------------------ */
 
 void xm_recheck_base_add(xm_recheck *w, size_t dim, double key, uint32_t unit)
 {
-    if (w->failed || grow((void **)&w->base, &w->base_cap, w->base_len + 1, sizeof *w->base)) {
+    if (w->failed || xm_grow((void **)&w->base, &w->base_cap, w->base_len + 1, sizeof *w->base, 64)) {
         w->failed = 1;
         return;
     }
@@ -279,7 +266,7 @@ static void compact(xm_recheck *w)
 /* Slow paths of xm_recheck_file (recheck.h: the filing itself is inline). */
 int xm_recheck_grow_(xm_recheck *w, xm_recheck_heap *h)
 {
-    if (grow((void **)&h->e, &h->cap, h->n + 1, sizeof *h->e)) {
+    if (xm_grow((void **)&h->e, &h->cap, h->n + 1, sizeof *h->e, 64)) {
         w->failed = 1;
         return -1;
     }
