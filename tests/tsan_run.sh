@@ -86,5 +86,5 @@ run cross-vs-isolated models/cross-vs-isolated.yaml
 run partial tests/data/models/margin.yaml        # partial liquidation
 run market-only tests/data/cli/repaired.yaml     # no accounts: xm_market_run (src/market/market_run.c)
 run checkpoint models/default.yaml --checkpoint "$out/ck.xmp" --checkpoint-every 8  # chunks
-run binned models/default.yaml --stats binned   # per-thread statistics merged (pathstats)
+run binned models/default.yaml --stats binned   # per-thread statistics merged (mergestats)
 exit $status
