@@ -22,7 +22,6 @@ void xm_csv_text(FILE *fp, const char *s)
 
 void xm_csv_num(FILE *fp, double x)
 {
-    char buf[XM_NUM_MAX];
     fputc(',', fp);
-    fputs(xm_num_text(buf, x, ""), fp);
+    xm_num_write(fp, x, "");
 }

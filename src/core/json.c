@@ -6,31 +6,52 @@
 const char *xm_num_text(char buf[XM_NUM_MAX], double x, const char *nonfinite)
 {
     if (isfinite(x))
-        snprintf(buf, XM_NUM_MAX, "%.17g", x);
+        snprintf(buf, XM_NUM_MAX, XM_NUM_FORMAT, x);
     else
         snprintf(buf, XM_NUM_MAX, "%s", nonfinite);
     return buf;
 }
 
+void xm_num_write(FILE *fp, double x, const char *nonfinite)
+{
+    if (isfinite(x))
+        fprintf(fp, XM_NUM_FORMAT, x);
+    else
+        fputs(nonfinite, fp);
+}
+
+/* Length of the run at s that needs no escaping: up to a quote, a backslash, a control
+ * character or the end. (A plain loop: strcspn over the 33 special bytes is slower on the
+ * short keys written here.) */
+static size_t plain_run(const char *s)
+{
+    size_t n = 0;
+    for (unsigned char c; (c = (unsigned char)s[n]) >= 0x20 && c != '"' && c != '\\';)
+        n++;
+    return n;
+}
+
 void xm_json_string(FILE *fp, const char *s)
 {
     fputc('"', fp);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    for (;;) {
+        size_t n = plain_run(s);
+        fwrite(s, 1, n, fp);
+        s += n;
+        if (*s == 0)
+            break;
+        unsigned char c = (unsigned char)*s++;
         if (c == '"' || c == '\\')
             fprintf(fp, "\\%c", c);
-        else if (c < 0x20)
-            fprintf(fp, "\\u%04x", c);
         else
-            fputc(c, fp);
+            fprintf(fp, "\\u%04x", c);
     }
     fputc('"', fp);
 }
 
 void xm_json_num(FILE *fp, double x)
 {
-    char buf[XM_NUM_MAX];
-    fputs(xm_num_text(buf, x, "null"), fp);
+    xm_num_write(fp, x, "null");
 }
 
 void xm_json_key(FILE *fp, const char *key)

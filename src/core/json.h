@@ -10,11 +10,15 @@
 
 #include <stdio.h>
 
-#define XM_NUM_MAX 32  /* room for any double written by xm_num_text, and its NUL */
+#define XM_NUM_FORMAT "%.17g"  /* the policy's format for a finite double */
+#define XM_NUM_MAX 32          /* room for any double written by xm_num_text, and its NUL */
 
 /* x as text under the number policy into buf, `nonfinite` ("null", "") when x is NaN or
  * infinite. Returns buf. */
 const char *xm_num_text(char buf[XM_NUM_MAX], double x, const char *nonfinite);
+
+/* x under the number policy to fp (`nonfinite` when x is NaN or infinite). */
+void xm_num_write(FILE *fp, double x, const char *nonfinite);
 
 /* A JSON string literal: quotes and backslashes escaped, control characters as \u00XX, every
  * other byte (UTF-8 included) as is. */
