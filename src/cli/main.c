@@ -378,8 +378,11 @@ static void print_accounts(const xm_model *m)
     size_t iso = 0;
     for (size_t a = 0; a < b->n_accounts; a++)
         iso += b->mode[a] == XM_ISOLATED;
-    printf("accounts: %zu (%zu cross, %zu isolated), %zu positions\n", b->n_accounts,
+    printf("accounts: %zu (%zu cross, %zu isolated), %zu positions", b->n_accounts,
            b->n_accounts - iso, iso, b->n_positions);
+    if (b->n_folded > 0)  /* xmrisk/accounts.h, Lots */
+        printf(" (%zu more rows folded into same-side positions)", b->n_folded);
+    putchar('\n');
     double *marks = malloc(m->market.n * sizeof *marks);
     xm_error err;
     xm_margin_state *s = marks ? xm_margin_state_alloc(b, &m->venue, &err) : NULL;

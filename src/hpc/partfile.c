@@ -29,7 +29,8 @@ _Static_assert(sizeof(xm_jumps) == 32, "xm_jumps changed: update xm_part_fingerp
 _Static_assert(sizeof(xm_market) == 112, "xm_market changed: update xm_part_fingerprint");
 _Static_assert(sizeof(xm_tier) == 32, "xm_tier changed: update xm_part_fingerprint");
 _Static_assert(sizeof(xm_venue) == 80, "xm_venue changed: update xm_part_fingerprint");
-_Static_assert(sizeof(xm_accounts) == 128, "xm_accounts changed: update xm_part_fingerprint");
+/* xm_accounts.n_folded is not hashed: a count for messages; the folded book decides results */
+_Static_assert(sizeof(xm_accounts) == 136, "xm_accounts changed: update xm_part_fingerprint");
 _Static_assert(sizeof(xm_model) == 256, "xm_model changed: update xm_part_fingerprint");
 #endif
 

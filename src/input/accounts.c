@@ -92,12 +92,38 @@ xm_status xm_accounts_add_account(xm_accounts *b, const char *id, xm_margin_mode
     return XM_OK;
 }
 
+size_t xm_accounts_fold_target(const xm_accounts *b, uint16_t asset, double qty)
+{
+    size_t n = b->n_positions;
+    if (b->n_accounts == 0 || b->mode[b->n_accounts - 1] != XM_CROSS)
+        return n;
+    for (size_t j = b->first[b->n_accounts - 1]; j < n; j++)
+        if (b->asset[j] == asset && (b->qty[j] > 0.0) == (qty > 0.0))
+            return j;
+    return n;
+}
+
+/* Fold a row into position j of the same sign (accounts.h, Lots): Q = q1 + q2,
+ * E = (q1 e1 + q2 e2) / Q. Same signs: |Q| >= |q1|, so Q != 0. */
+static void fold(xm_accounts *b, size_t j, double qty, double entry)
+{
+    double q = b->qty[j] + qty;
+    b->entry[j] = (b->qty[j] * b->entry[j] + qty * entry) / q;
+    b->qty[j] = q;
+    b->n_folded++;
+}
+
 xm_status xm_accounts_add_position(xm_accounts *b, uint16_t asset, double qty, double entry,
                                double margin, xm_error *err)
 {
     size_t j = b->n_positions;
     if (b->n_accounts == 0)
         return xm_error_set(err, XM_EMODEL, "accounts: a position needs an account first");
+    size_t into = xm_accounts_fold_target(b, asset, qty);
+    if (into < j) {
+        fold(b, into, qty, entry);
+        return XM_OK;
+    }
     if (j >= UINT32_MAX - 1)
         return xm_error_set(err, XM_EMODEL, "accounts: more than 2^32 positions");
     if (grow_positions(b, j + 1))
@@ -110,4 +136,14 @@ xm_status xm_accounts_add_position(xm_accounts *b, uint16_t asset, double qty, d
     b->n_positions = j + 1;
     b->first[b->n_accounts] = (uint32_t)b->n_positions;
     return XM_OK;
+}
+
+void xm_accounts_truncate(xm_accounts *b, size_t n_accounts, size_t n_folded)
+{
+    if (n_accounts >= b->n_accounts)
+        return;
+    b->n_positions = b->first[n_accounts];
+    b->ids_len = b->id_off[n_accounts];
+    b->n_accounts = n_accounts;
+    b->n_folded = n_folded;
 }

@@ -450,9 +450,10 @@ static int empty_or_zero(const field *f)
 static const char ACC_HEADER[] = "id,mode,wallet_usd";
 static const char POS_HEADER[] = "account_id,asset,qty,entry,margin_usd";
 
-/* A position kept aside: one 32-byte record, so that grouping reads one cache line each. */
+/* A position kept aside (40 bytes). */
 typedef struct {
     double qty, entry, margin;
+    unsigned long line;       /* its line in the positions file */
     uint32_t acc;             /* account of the file, k */
     uint16_t asset;
 } row;
@@ -795,6 +796,21 @@ static xm_status position_numbers(const loader *L, const reader *r, const field 
     return fail_field(err, r, "margin_usd", &f[4], suffix, "an empty field or 0");
 }
 
+/* The entry notional of the position row p lands in (|qty| * entry, or of the position it is
+ * folded into: `note` then says so) within its asset's last tier cap (model.md §3). */
+static xm_status check_cap(const loader *L, const char *path, const row *p, double notional,
+                           const char *note, xm_error *err)
+{
+    const xm_tier_table *t = &L->v->tiers[p->asset];
+    if (xm_tier_index(t, notional) >= 0)
+        return XM_OK;
+    return xm_error_set(err, XM_EMODEL,
+                        "%s:%lu: qty: expected |qty| * entry <= %.15g USD (the last tier cap of "
+                        "%s in venue.tiers, model.md §3)%s, got %.15g",
+                        path, p->line, t->tier[t->n - 1].cap_usd,
+                        L->m->assets[p->asset].symbol, note, notional);
+}
+
 /* Check one position row (its fields split; `a`: the id map's value for its account_id) and
  * keep it aside. */
 static xm_status check_position(loader *L, const reader *r, const field *f, uint32_t a,
@@ -809,21 +825,16 @@ static xm_status check_position(loader *L, const reader *r, const field *f, uint
         s = position_numbers(L, r, f, k, &p, err);
     if (s != XM_OK)
         return s;
-    const xm_market *m = L->m;
-    const xm_tier_table *t = &L->v->tiers[*last_asset];
-    double notional = fabs(p.qty) * p.entry;
-    if (xm_tier_index(t, notional) < 0)
-        return xm_error_set(err, XM_EMODEL,
-                            "%s:%lu: qty: expected |qty| * entry <= %.15g USD (the last tier cap "
-                            "of %s in venue.tiers, model.md §3), got %.15g",
-                            r->path, r->line, t->tier[t->n - 1].cap_usd,
-                            m->assets[*last_asset].symbol, notional);
+    p.acc = k;
+    p.asset = (uint16_t)*last_asset;
+    p.line = r->line;
+    s = check_cap(L, r->path, &p, fabs(p.qty) * p.entry, "", err);
+    if (s != XM_OK)
+        return s;
     if (L->n_pos >= UINT32_MAX - 2)
         return xm_error_set(err, XM_EMODEL, "%s:%lu: more than 2^32 positions", r->path, r->line);
     if (grow_positions(L) != 0)
         return xm_error_set(err, XM_ENOMEM, "%s:%lu: out of memory", r->path, r->line);
-    p.acc = k;
-    p.asset = (uint16_t)*last_asset;
     L->pos[L->n_pos++] = p;
     L->acc_count[k]++;
     return XM_OK;
@@ -865,8 +876,24 @@ static xm_status load_positions_file(loader *L, const char *path, xm_error *err)
     return s;
 }
 
+/* Add one row to the last account of the book; a row folded into an earlier position of the
+ * account (xmrisk/accounts.h, Lots) is checked again against the tier cap, with that
+ * position's entry notional. */
+static xm_status append_row(loader *L, const row *p, const char *path, xm_error *err)
+{
+    xm_accounts *b = L->book;
+    size_t n = b->n_positions, j = xm_accounts_fold_target(b, p->asset, p->qty);
+    xm_status s = xm_accounts_add_position(b, p->asset, p->qty, p->entry, p->margin, err);
+    if (s != XM_OK || j == n)
+        return s;
+    return check_cap(L, path, p, fabs(b->qty[j]) * b->entry[j],
+                     " for the account's position in the asset on that side, which this row "
+                     "adds to (rows of one cross account, asset and side are one position)",
+                     err);
+}
+
 /* Group the positions by account (stable counting sort) and append everything to the book. */
-static xm_status append_to_book(loader *L, xm_error *err)
+static xm_status append_to_book(loader *L, const char *positions_path, xm_error *err)
 {
     uint32_t *order = malloc((L->n_pos ? L->n_pos : 1) * sizeof *order);
     uint32_t *next = malloc((L->n_acc + 1) * sizeof *next);
@@ -883,16 +910,16 @@ static xm_status append_to_book(loader *L, xm_error *err)
     next[L->n_acc] = sum;
     for (size_t j = 0; j < L->n_pos; j++)
         order[next[L->pos[j].acc]++] = (uint32_t)j;
-    size_t j0 = 0;
+    size_t j0 = 0, a0 = L->book->n_accounts, folded0 = L->book->n_folded;
     for (size_t k = 0; k < L->n_acc && s == XM_OK; k++) {
         const char *id = xm_idmap_key(L->ids, L->acc_key[k]);
         s = xm_accounts_add_account(L->book, id, (xm_margin_mode)L->acc_mode[k], L->acc_wallet[k],
                                 err);
-        for (size_t e = j0 + L->acc_count[k]; s == XM_OK && j0 < e; j0++) {
-            const row *p = &L->pos[order[j0]];
-            s = xm_accounts_add_position(L->book, p->asset, p->qty, p->entry, p->margin, err);
-        }
+        for (size_t e = j0 + L->acc_count[k]; s == XM_OK && j0 < e; j0++)
+            s = append_row(L, &L->pos[order[j0]], positions_path, err);
     }
+    if (s != XM_OK)
+        xm_accounts_truncate(L->book, a0, folded0);
 done:
     free(order);
     free(next);
@@ -959,7 +986,7 @@ xm_status xm_accounts_csv_load(const char *accounts_path, const char *positions_
     if (s == XM_OK)
         s = check_accounts_used(&L, positions_path, err);
     if (s == XM_OK)
-        s = append_to_book(&L, err);
+        s = append_to_book(&L, positions_path, err);
     loader_free(&L);
     xm_idmap_clear(&own);
     return s;

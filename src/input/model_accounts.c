@@ -135,14 +135,24 @@ static xm_status load_position(sources *S, const xy_node *n, const xy_path *p,
         s = position_entry_margin(c, n, p, mode, &entry, &margin);
     if (s != XM_OK)
         return s;
+    xm_accounts *b = model->book;
+    size_t j = xm_accounts_fold_target(b, (uint16_t)a, qty), n_before = b->n_positions;
+    s = xm_accounts_add_position(b, (uint16_t)a, qty, entry, margin, c->err);
+    if (s != XM_OK)
+        return s;
+    /* the entry notional of the position the row landed in (folded: xmrisk/accounts.h, Lots) */
     const xm_tier_table *t = &model->venue.tiers[a];
-    double notional = fabs(qty) * entry;
+    double notional = fabs(b->qty[j]) * b->entry[j];
     if (xm_tier_index(t, notional) < 0)
         return xy_fail(c, n, p,
                        "expected |qty| * entry <= %.15g USD (the last tier cap of %s in "
-                       "venue.tiers, model.md §3), got %.15g",
-                       t->tier[t->n - 1].cap_usd, symbol, notional);
-    return xm_accounts_add_position(model->book, (uint16_t)a, qty, entry, margin, c->err);
+                       "venue.tiers, model.md §3)%s, got %.15g",
+                       t->tier[t->n - 1].cap_usd, symbol,
+                       j < n_before ? " for the account's position in the asset on that side, "
+                                      "which this one adds to (positions of one cross account, "
+                                      "asset and side are one position)" : "",
+                       notional);
+    return XM_OK;
 }
 
 /* account.id: an acceptable id no other account has (entered in S->ids). */

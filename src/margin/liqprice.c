@@ -23,10 +23,11 @@
  * consistent tier holds it. If the iteration has not settled after n_tiers + 1 rounds (a root
  * exactly on a cap can flip between two tiers by rounding), the segment scan below decides.
  *
- * Several positions of one cross account in the same asset (hedge-mode legs, or a loader that
- * keeps two rows of one symbol): they all move with that asset's mark, so G holds them all and
- * each keeps its own tier (MM is per position, model.md §4). Every member of G gets the same
- * price. When G mixes longs and shorts, f is still concave (MM is convex in x) but no longer
+ * Several positions of one cross account in the same asset (hedge-mode legs: the loaders fold
+ * rows of one side into one position, xmrisk/accounts.h, Lots, so G holds at most a long and a
+ * short; nothing below relies on it): they all move with that asset's mark, so G holds them
+ * all and each keeps its own tier (MM is per position, model.md §4). Every member of G gets
+ * the same price. When G mixes longs and shorts, f is still concave (MM is convex in x) but no longer
  * monotone, so it can have two roots: a lower one reached by a fall and an upper one reached
  * by a rise. We report the root nearest the asset's current mark (|x - m| smallest, the lower
  * on a tie): the first boundary the mark meets, whichever way it moves. For G of one sign
@@ -38,6 +39,10 @@
  * root on a breakpoint is not lost to rounding). No allocation; the cost is
  * O(|G| n_tiers) segments times O(|G| n_tiers) per segment, which is small for the one or
  * two legs an account holds in one asset.
+ *
+ * A unit already liquidatable at `marks` still gets the root of f (for a long above the mark,
+ * for a short below it, possibly far away when other assets sink the equity); `xmrisk liqprice`
+ * prints the mark for such a unit instead (src/report/liqprice_report.c, docs/margin.md).
  *
  * No price (return 0): no root > 0. A long whose collateral covers its entry notional
  * (C >= q e) is never liquidated by a fall; a short always has a price unless its unit is

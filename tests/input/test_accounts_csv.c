@@ -445,6 +445,39 @@ static void test_csv_position_errors(void **state)
     EXPECT_CSV_ERROR(ACC_OK, POS_OK "whale-7,BTC,-27.9,90000,\n",
                      "P:4: qty: expected |qty| * entry <= 2500000 USD (the last tier cap of BTC in "
                      "venue.tiers, model.md §3), got 2511000");
+    /* Rows of one cross account, asset and side are one position (xmrisk/accounts.h, Lots):
+     * each row is within the cap, line 5 takes their sum, 1.73 x 90873.5 + 20 x 90000 +
+     * 7 x 90000 = 2587211.155, over it; line 4 of the other account does not count. */
+    EXPECT_CSV_ERROR(ACC_OK, POS_OK "whale-7,BTC,20,90000,\niso-3,BTC,25,90000,1000\n"
+                                    "whale-7,BTC,7,90000,\n",
+                     "P:6: qty: expected |qty| * entry <= 2500000 USD (the last tier cap of BTC "
+                     "in venue.tiers, model.md §3) for the account's position in the asset on "
+                     "that side, which this row adds to",
+                     "got 2587211.15");
+}
+
+/* Rows of one cross account, asset and side fold into one position, wherever they are in the
+ * file; a short beside a long (hedge mode) and isolated rows stay apart, each within the cap. */
+static void test_csv_lots(void **state)
+{
+    (void)state;
+    world w;
+    world_init(&w);
+    xm_error err;
+    xm_accounts *b = xm_accounts_alloc(&err);
+    xm_status s = load_texts(&w, ACC_OK,
+                             POS_OK "whale-7,BTC,-27,90000,\niso-3,ETH,-3.3,3050,1007.75\n"
+                                    "whale-7,BTC,2.27,90000,\n",
+                             b, &err);
+    if (s != XM_OK)
+        fail_msg("%s", err.msg);
+    assert_int_equal(b->n_positions, 4);
+    assert_int_equal(b->n_folded, 1);
+    assert_near(b->qty[0], 4.0, 1e-15);
+    assert_near(b->entry[0], (1.73 * 90873.5 + 2.27 * 90000.0) / 4.0, 1e-9);
+    assert_true(b->qty[1] == -27.0 && b->qty[2] == -3.3 && b->qty[3] == -3.3);
+    xm_accounts_free(b);
+    world_clear(&w);
 }
 
 static void test_csv_io_errors(void **state)
@@ -570,13 +603,14 @@ static void test_csv_large(void **state)
         else
             fprintf(fa, "u%07u,cross,%u.%02u\n", a * 3u, 1000 + a % 7919, a % 100);
     }
-    /* positions interleaved across accounts (round p of every account, then round p+1) */
+    /* positions interleaved across accounts (round p of every account, then round p+1); the
+     * four rounds of an account are four (asset, side) pairs, so no row folds into another */
     for (unsigned r = 0; r < PER; r++)
         for (unsigned a = 0; a < N_ACC; a++) {
             unsigned k = (unsigned)((uint64_t)a * 35761u % N_ACC); /* a permutation */
             int iso = k % 5 == 3;
             fprintf(fp, "u%07u,%s,%s%u.%03u,%u.%u,%s\n", k * 3u, (k + r) % 2 ? "ETH" : "BTC",
-                    r % 2 ? "-" : "", 1 + (k + r) % 3, (k * 37 + r) % 1000,
+                    r / 2 % 2 ? "-" : "", 1 + (k + r) % 3, (k * 37 + r) % 1000,
                     (k + r) % 2 ? 3000 + k % 97 : 90000 + k % 997, r, iso ? "1234.5" : "");
         }
     fclose(fa);
@@ -603,7 +637,7 @@ static void test_csv_large(void **state)
             assert_int_equal(b->owner[j], a);
             assert_int_equal(b->asset[j], (a + r) % 2);
             double q = (1 + (a + r) % 3) + ((a * 37 + r) % 1000) / 1000.0;
-            assert_near(b->qty[j], r % 2 ? -q : q, 1e-12);
+            assert_near(b->qty[j], r / 2 % 2 ? -q : q, 1e-12);
             assert_near(b->margin[j], a % 5 == 3 ? 1234.5 : 0.0, 0);
         }
     }
@@ -622,6 +656,7 @@ int main(void)
         cmocka_unit_test(test_csv_shape_errors),
         cmocka_unit_test(test_csv_account_errors),
         cmocka_unit_test(test_csv_position_errors),
+        cmocka_unit_test(test_csv_lots),
         cmocka_unit_test(test_csv_io_errors),
         cmocka_unit_test(test_idmap),
         cmocka_unit_test(test_csv_numbers),

@@ -1140,6 +1140,14 @@ static void test_position_errors(void **state)
     EXPECT_ERROR(CROSS_POS("asset: ETH, qty: -651.3, entry: 3000"),
                  "m.yaml:18:40: accounts[0].positions[0]: expected |qty| * entry <= 1930000 USD "
                  "(the last tier cap of ETH in venue.tiers, model.md §3), got 1953900");
+    /* two positions of one cross account, asset and side are one position (xmrisk/accounts.h,
+     * Lots): 400 x 3000 + 251.3 x 3000 = 1953900, the second pushes it over */
+    EXPECT_ERROR(CROSS_POS("asset: ETH, qty: -400, entry: 3000}, {asset: ETH, qty: -251.3, "
+                           "entry: 3000"),
+                 "m.yaml:18:78: accounts[0].positions[1]: expected |qty| * entry <= 1930000 USD "
+                 "(the last tier cap of ETH in venue.tiers, model.md §3) for the account's "
+                 "position in the asset on that side, which this one adds to (positions of one "
+                 "cross account, asset and side are one position), got 1953900");
     /* exactly at the cap is fine (caps are inclusive) */
     xm_model *m = load_ok(CROSS_POS("asset: ETH, qty: -643.3, entry: 3000"));
     assert_int_equal(m->book->n_positions, 1);

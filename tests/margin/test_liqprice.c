@@ -303,13 +303,12 @@ static void test_beyond_last_tier(void **state)
     xm_venue_clear(&v);
 }
 
-/* ---- several positions of one account in one asset ---- */
+/* ---- rows of one account, asset and side: one position (xmrisk/accounts.h, Lots) ---- */
 
-/* Decision (src/margin/liqprice.c): they all move with the asset's mark, each with its own tier, and
- * all get the same price. Two longs of 1 BTC at 100k and 90k, W = 10,000, 0.4% tiers:
- * 10,000 + 2x - 190,000 - 0.008 x = 0 -> x = 180,000 / 1.992 = 90,361.45. Holding the other
- * leg at the mark 100k instead (C = 10,000 + 10,000 - 400) would give 80,400 / 0.996 =
- * 80,722.89. */
+/* Two long rows of 1 BTC at 100k and 90k, W = 10,000, 0.4% tiers, fold into one position:
+ * Q = 2, E = 190,000 / 2 = 95,000 (exact). 10,000 + 2x - 190,000 - 0.008 x = 0 ->
+ * x = 180,000 / 1.992 = 90,361.45. Holding the second row at the mark 100k instead
+ * (C = 10,000 + 10,000 - 400) would give 80,400 / 0.996 = 80,722.89. */
 static void test_same_asset_moves_together(void **state)
 {
     (void)state;
@@ -320,15 +319,123 @@ static void test_same_asset_moves_together(void **state)
     account(b, "two-longs", XM_CROSS, 10000.0);
     position(b, 0, 1.0, 100000.0, 0.0);
     position(b, 0, 1.0, 90000.0, 0.0);
+    assert_int_equal(b->n_positions, 1);
+    assert_int_equal(b->n_folded, 1);
+    assert_true(b->qty[0] == 2.0 && b->entry[0] == 95000.0);
     const double marks[1] = {100000.0};
-    double x0 = liq(b, &v, 0, marks), x1 = liq(b, &v, 1, marks), g;
+    double x0 = liq(b, &v, 0, marks), g;
     assert_near(x0, 180000.0 / 1.992, 1e-9 * x0);
-    assert_near(x1, x0, 1e-9 * x0);
     assert_near(f_at(b, &v, 0, marks, x0, &g), 0.0, 1e-9 * g);
-    /* Not the answer with the other leg held at its mark. */
+    /* Not the answer with the other row held at its mark. */
     assert_true(fabs(x0 - (100000.0 - 19600.0) / 0.996) > 1000.0);
     xm_accounts_free(b);
     xm_venue_clear(&v);
+}
+
+/* Issue 14's figures. A two-tier table of Binance's shape: 0.5% up to $1M, 5% above, with
+ * cum = 1e6 (0.05 - 0.005) = 45,000 (docs/venues.md a.0's cum rule). Mark and entry 100,000,
+ * cross wallet 600,000, long 100 BTC. One row: notional 1e7 in tier 2, MM = 455,000, and a.1's
+ * formula gives LP = (600,000 - 45,000 - 100 x 100,000) / (100 x 0.05 - 100) = 9,355,000 / 95
+ * = 98,473.68. Tiered row by row, 11 rows (10 of 9 BTC, 1 of 10 BTC: each <= $1M, tier 1)
+ * gave MM = 50,000 and LP = 9,400,000 / 99.5 = 94,472.36. Folded, the 11 rows are the one row
+ * exactly (integer sums, entry 9e6 k / 9 k = 1e5): the same price, bit for bit. */
+static void test_lots_issue_figures(void **state)
+{
+    (void)state;
+    static const tier_row two_tiers[] = {{1e6, 100, 0.005}, {1e9, 10, 0.05}};
+    xm_venue v;
+    venue_make(&v, 1);
+    venue_set(&v, 0, two_tiers, N_OF(two_tiers));
+    assert_near(v.tiers[0].tier[1].cum, 45000.0, 1e-6);
+    xm_accounts *one = book_make(), *lots = book_make();
+    account(one, "one-row", XM_CROSS, 600000.0);
+    position(one, 0, 100.0, 100000.0, 0.0);
+    account(lots, "eleven-rows", XM_CROSS, 600000.0);
+    for (int k = 0; k < 11; k++)
+        position(lots, 0, k < 10 ? 9.0 : 10.0, 100000.0, 0.0);
+    assert_int_equal(lots->n_positions, 1);
+    assert_int_equal(lots->n_folded, 10);
+    assert_true(lots->qty[0] == 100.0 && lots->entry[0] == 100000.0);
+    assert_near(xm_tier_mm(&v.tiers[0], 1e7, NULL), 455000.0, 1e-6);
+    const double marks[1] = {100000.0};
+    double x1 = liq(one, &v, 0, marks), x11 = liq(lots, &v, 0, marks);
+    assert_near(x1, 9355000.0 / 95.0, 1e-9 * x1);
+    assert_near(x1, 98473.68, 0.005);
+    assert_true(x11 == x1);
+    /* What row-by-row tiering gave (no longer reachable through the book). */
+    assert_near(9400000.0 / 99.5, 94472.36, 0.005);
+    xm_accounts_free(one);
+    xm_accounts_free(lots);
+    xm_venue_clear(&v);
+}
+
+/* Lots with different entries. Exact case: rows 1, 1, 2, 4 BTC at 100,000, 96,000, 99,000,
+ * 101,000 have running sums that are powers of two and integer numerators, so every weighted
+ * mean is exact (98,000, 98,500, 99,750): the folded book is the one row {8, 99,750} bit for
+ * bit. General case (rows 0.37, 1.13, 2.9 at 97,123.45, 101,987.6, 94,321.09): the price of the
+ * folded position solves E = MM with E summed over the rows, sum q_i (x - e_i), to 1e-9 of the
+ * notional (the weighted mean carries a few ulps). */
+static void test_lots_weighted_entry(void **state)
+{
+    (void)state;
+    xm_venue v;
+    venue_make(&v, 1);
+    venue_set(&v, 0, binance_2025, N_OF(binance_2025));
+    const double marks[1] = {100000.0};
+    xm_accounts *b = book_make();
+    account(b, "dyadic", XM_CROSS, 60000.0);
+    static const double q4[] = {1, 1, 2, 4}, e4[] = {100000, 96000, 99000, 101000};
+    for (int k = 0; k < 4; k++)
+        position(b, 0, q4[k], e4[k], 0.0);
+    account(b, "one-row", XM_CROSS, 60000.0);
+    position(b, 0, 8.0, 99750.0, 0.0);
+    assert_true(b->qty[0] == 8.0 && b->entry[0] == 99750.0);
+    assert_true(liq(b, &v, 0, marks) == liq(b, &v, 1, marks));
+
+    account(b, "fills", XM_CROSS, 25000.0);
+    static const double q3[] = {0.37, 1.13, 2.9}, e3[] = {97123.45, 101987.6, 94321.09};
+    double qsum = 0.0, pnl_at = 0.0, x;
+    for (int k = 0; k < 3; k++) {
+        position(b, 0, q3[k], e3[k], 0.0);
+        qsum += q3[k];
+    }
+    assert_int_equal(b->n_positions, 3);
+    x = liq(b, &v, 2, marks);
+    for (int k = 0; k < 3; k++)
+        pnl_at += q3[k] * (x - e3[k]);
+    double mm = xm_tier_mm(&v.tiers[0], qsum * x, NULL);
+    assert_near(25000.0 + pnl_at - mm, 0.0, 1e-9 * qsum * x);
+    xm_accounts_free(b);
+    xm_venue_clear(&v);
+}
+
+/* What does not fold: a short beside a long (hedge mode: two positions, each tiered), rows of
+ * an isolated account (each has its own margin), rows of two accounts. A later long row folds
+ * into the first long even with a short between them. */
+static void test_lots_what_folds(void **state)
+{
+    (void)state;
+    xm_accounts *b = book_make();
+    account(b, "hedge", XM_CROSS, 1000.0);
+    position(b, 0, 1.0, 100.0, 0.0);
+    position(b, 0, -2.0, 110.0, 0.0);
+    position(b, 1, 3.0, 10.0, 0.0);
+    position(b, 0, 3.0, 120.0, 0.0);
+    position(b, 0, -2.0, 90.0, 0.0);
+    assert_int_equal(b->n_positions, 3);
+    assert_true(b->qty[0] == 4.0 && b->entry[0] == 115.0);
+    assert_true(b->qty[1] == -4.0 && b->entry[1] == 100.0);
+    assert_true(b->qty[2] == 3.0);
+    account(b, "iso", XM_ISOLATED, 0.0);
+    position(b, 0, 1.0, 100.0, 50.0);
+    position(b, 0, 1.0, 100.0, 50.0);
+    account(b, "other", XM_CROSS, 1000.0);
+    position(b, 0, 1.0, 100.0, 0.0);
+    assert_int_equal(b->n_positions, 6);
+    assert_int_equal(b->n_folded, 2);
+    assert_int_equal(xm_accounts_fold_target(b, 0, 2.0), 5);
+    assert_int_equal(xm_accounts_fold_target(b, 0, -2.0), 6);
+    xm_accounts_free(b);
 }
 
 /* A hedged pair in one asset (long 1, short 1 at 100k, W = 1,000): PnL cancels, MM grows with
@@ -600,6 +707,9 @@ int main(void)
         cmocka_unit_test(test_tier_switching),
         cmocka_unit_test(test_beyond_last_tier),
         cmocka_unit_test(test_same_asset_moves_together),
+        cmocka_unit_test(test_lots_issue_figures),
+        cmocka_unit_test(test_lots_weighted_entry),
+        cmocka_unit_test(test_lots_what_folds),
         cmocka_unit_test(test_same_asset_hedged),
         cmocka_unit_test(test_same_asset_two_roots),
         cmocka_unit_test(test_isolated_same_asset_independent),
