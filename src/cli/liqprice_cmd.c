@@ -26,7 +26,7 @@ int xm_cli_liqprice(const char *model_path)
         return 2;
     }
     int rc = 0;
-    if (xm_liqprice_report_write(stdout, model, &err) != XM_OK) {
+    if (xm_liqprice_report_write(stdout, stderr, model, &err) != XM_OK) {
         fprintf(stderr, "xmrisk: %s\n", err.msg);
         rc = 1;
     } else if (fflush(stdout) != 0 || ferror(stdout)) {
