@@ -1401,14 +1401,18 @@ static void test_merge_keys(void **state)
                                "      price: 3000\n"
                                "    - <<: [{symbol: SOL, vol: 0.9}, *b]\n"
                                "  correlation: [[1, 0, 0], [0, 1, 0], [0, 0, 1]]\n");
-    const xm_market *k = &m->market;
-    assert_string_equal(k->assets[1].symbol, "ETH");
-    assert_near(k->assets[1].price, 3000, 0);
-    assert_near(k->assets[1].vol, 0.5, 0);
-    assert_near(k->assets[1].drift, 0.1, 0);
-    assert_string_equal(k->assets[2].symbol, "SOL");
-    assert_near(k->assets[2].vol, 0.9, 0);
-    assert_near(k->assets[2].price, 91234.56, 0);
+    /* symbol, price, vol, drift of assets 1 and 2 */
+    static const struct {
+        const char *symbol;
+        double v[3];
+    } want[] = {{"ETH", {3000, 0.5, 0.1}}, {"SOL", {91234.56, 0.9, 0.1}}};
+    for (int i = 0; i < 2; i++) {
+        const xm_asset *a = &m->market.assets[i + 1];
+        double got[3] = {a->price, a->vol, a->drift};
+        assert_string_equal(a->symbol, want[i].symbol);
+        for (int j = 0; j < 3; j++)
+            assert_near(got[j], want[i].v[j], 0);
+    }
     xm_model_free(m);
     /* a merged value out of range: located at its own line (6), not at the << (7) */
     EXPECT_ERROR(HEAD "market:\n  process: gbm\n  assets:\n"
