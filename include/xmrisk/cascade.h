@@ -54,6 +54,13 @@ typedef struct {
 /* Marks never go below XM_PRICE_FLOOR_REL x S0 (a process such as bachelier can drive a price
  * to zero or below; a venue's mark cannot): model.md §7. */
 #define XM_PRICE_FLOOR_REL 1e-9
+/* ... nor above XM_PRICE_CEIL_REL x S0 (impact or a heavy-tailed step beyond any market; an
+ * overflow to infinity is caught too), and no execution price either: model.md §7. Counted
+ * with the floor (price_floor_hits). */
+#define XM_PRICE_CEIL_REL 1e9
+/* A per-path account loss beyond +-XM_LOSS_MAX_USD is saturated there before it is summed in
+ * 128-bit micro-USD (cascade.h xm_cascade_acc): 2^127 micro-USD hold 1.7e12 such paths. */
+#define XM_LOSS_MAX_USD 1e20
 
 /* Log-binned cascade sizes: a cascade is one step's liquidated notional (> 0). Bin k holds
  * sizes in [10^(k/XM_HIST_PER_DECADE), 10^((k+1)/XM_HIST_PER_DECADE)) USD; bin 0 also holds

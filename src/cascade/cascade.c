@@ -494,13 +494,17 @@ uint64_t xm_cascade_checks(const xm_cascade_ws *w)
 
 /* Numerical rule (model.md §7): a mark at or below XM_PRICE_FLOOR_REL x S0 (bachelier can
  * drive a price to zero or below; a NaN is not expected but is caught too) is raised to that
- * floor, and counted. */
+ * floor, one above XM_PRICE_CEIL_REL x S0 (or infinite) lowered to that ceiling, and counted. */
 static void floor_marks(xm_cascade_ws *w)
 {
     for (size_t i = 0; i < w->n; i++) {
         double lo = XM_PRICE_FLOOR_REL * w->m->market.assets[i].price;
+        double hi = XM_PRICE_CEIL_REL * w->m->market.assets[i].price;
         if (!(w->marks[i] > lo)) {
             w->marks[i] = lo;
+            w->floor_hits++;
+        } else if (w->marks[i] > hi) {
+            w->marks[i] = hi;
             w->floor_hits++;
         }
     }
@@ -621,7 +625,8 @@ static void round_orders(xm_cascade_ws *w, size_t nl)
         if (w->k_sqrt[i] > 0.0)
             d = (x > 0.0 ? 1.0 : x < 0.0 ? -1.0 : 0.0) * w->k_sqrt[i] * sqrt(fabs(x));
         w->d_imp[i] = d;
-        w->exec[i] = w->marks[i] * exp_or_one(0.5 * d);
+        w->exec[i] = fmin(w->marks[i] * exp_or_one(0.5 * d),
+                          XM_PRICE_CEIL_REL * w->m->market.assets[i].price);
     }
 }
 
@@ -748,7 +753,8 @@ static void finish_path(xm_cascade_ws *w, xm_path_metrics *pm, xm_cascade_acc *a
     pm->beyond_tier_events = w->beyond_events;
     for (size_t k = 0; k < w->n_liq_accts; k++) {
         uint32_t a = w->liq_accts[k];
-        double loss = w->eq0[a] - account_equity(w->ms, a, w->marks);
+        double loss = fmin(fmax(w->eq0[a] - account_equity(w->ms, a, w->marks),
+                                -XM_LOSS_MAX_USD), XM_LOSS_MAX_USD);
         acc->liq_paths[a]++;
         acc->first_step_sum[a] += w->acct_first[a];
         acc->loss_micro[a] += (__int128)round(loss * 1e6);  /* exact up to 2^53 micro-USD */

@@ -18,6 +18,7 @@
 
 #include "core/file.h"
 #include "core/grow.h"
+#include "input/limits.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* id map                                                                                       */
@@ -588,9 +589,9 @@ static xm_status parse_account(const reader *r, const field *f, xm_margin_mode *
     *wallet = 0.0;
     if (*mode == XM_CROSS) {
         if (parse_number(f[2].s, f[2].len, wallet) != 0 || !(*wallet >= 0.0) ||
-            !isfinite(*wallet))
+            !(*wallet <= XM_MONEY_MAX))
             return fail_field(err, r, "wallet_usd", &f[2], NULL,
-                              "a number >= 0 (the wallet of a cross account)");
+                              "a number in [0, 1e+15] (the wallet of a cross account)");
     } else if (!empty_or_zero(&f[2])) {
         return fail_field(err, r, "wallet_usd", &f[2], NULL,
                           "an empty field or 0 (an isolated account has no wallet: its "
@@ -775,18 +776,19 @@ static xm_status position_numbers(const loader *L, const reader *r, const field 
     if (parse_number(f[2].s, f[2].len, &p->qty) != 0 || p->qty == 0.0 || !isfinite(p->qty))
         return fail_field(err, r, "qty", &f[2], NULL,
                           "a non-zero finite number (base units, > 0 long, < 0 short)");
-    if (parse_number(f[3].s, f[3].len, &p->entry) != 0 || !(p->entry > 0.0) ||
-        !isfinite(p->entry))
-        return fail_field(err, r, "entry", &f[3], NULL, "a number > 0 (USD per base unit)");
+    if (parse_number(f[3].s, f[3].len, &p->entry) != 0 || !(p->entry >= XM_PRICE_MIN) ||
+        !(p->entry <= XM_PRICE_MAX))
+        return fail_field(err, r, "entry", &f[3], NULL,
+                          "a number in [1e-09, 1e+12] (USD per base unit)");
     char suffix[300];
     if (L->acc_mode[k] == XM_ISOLATED) {
         if (parse_number(f[4].s, f[4].len, &p->margin) == 0 && p->margin > 0.0 &&
-            isfinite(p->margin))
+            p->margin <= XM_MONEY_MAX)
             return XM_OK;
         snprintf(suffix, sizeof suffix,
                  " (account '%s' is isolated: each position has its own margin)",
                  xm_idmap_key(L->ids, L->acc_key[k]));
-        return fail_field(err, r, "margin_usd", &f[4], suffix, "a number > 0");
+        return fail_field(err, r, "margin_usd", &f[4], suffix, "a number in (0, 1e+15]");
     }
     if (empty_or_zero(&f[4]))
         return XM_OK;

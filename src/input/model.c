@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "core/file.h"
+#include "input/limits.h"
 #include "input/model_load.h"
 
 static const char *const top_keys[] = {"name",     "seed",         "paths",      "horizon_days",
@@ -47,6 +48,9 @@ const xy_range xm_r_positive = {0.0, INFINITY, XY_LO_OPEN};
 const xy_range xm_r_nonneg = {0.0, INFINITY, 0};
 const xy_range xm_r_unit = {0.0, 1.0, 0};                     /* [0, 1] */
 const xy_range xm_r_leverage = {1.0, INFINITY, 0};            /* >= 1 */
+const xy_range xm_r_money = {0.0, XM_MONEY_MAX, 0};           /* [0, 1e15] USD */
+const xy_range xm_r_money_pos = {0.0, XM_MONEY_MAX, XY_LO_OPEN}; /* (0, 1e15] USD */
+const xy_range xm_r_price = {XM_PRICE_MIN, XM_PRICE_MAX, 0};  /* [1e-9, 1e12] USD */
 
 /* A key that must not be there: the error points at the key. */
 xm_status xm_reject_key(const xy_ctx *c, const xy_node *map, const xy_path *path,

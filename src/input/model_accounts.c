@@ -105,11 +105,11 @@ static xm_status position_qty(const xy_ctx *c, const xy_node *n, const xy_path *
 static xm_status position_entry_margin(const xy_ctx *c, const xy_node *n, const xy_path *p,
                                        xm_margin_mode mode, double *entry, double *margin)
 {
-    xm_status s = xy_get_number(c, n, p, "entry", 1, &xm_r_positive, entry);
+    xm_status s = xy_get_number(c, n, p, "entry", 1, &xm_r_price, entry);
     if (s != XM_OK)
         return s;
     if (mode == XM_ISOLATED)
-        return xy_get_number(c, n, p, "margin_usd", 1, &xm_r_positive, margin);
+        return xy_get_number(c, n, p, "margin_usd", 1, &xm_r_money_pos, margin);
     return xm_reject_key(c, n, p, "margin_usd",
                          "not used by mode cross (the account's wallet_usd is the margin of "
                          "all its positions)");
@@ -187,7 +187,7 @@ static xm_status account_mode(const xy_ctx *c, const xy_node *n, const xy_path *
     if (s != XM_OK)
         return s;
     if (*mode == XM_CROSS)
-        return xy_get_number(c, n, p, "wallet_usd", 1, &xm_r_nonneg, wallet);
+        return xy_get_number(c, n, p, "wallet_usd", 1, &xm_r_money, wallet);
     return xm_reject_key(c, n, p, "wallet_usd",
                          "not used by mode isolated (each position has its own margin_usd)");
 }

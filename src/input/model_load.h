@@ -17,6 +17,10 @@ extern const xy_range xm_r_positive;  /* (0, inf) */
 extern const xy_range xm_r_nonneg;    /* [0, inf) */
 extern const xy_range xm_r_unit;      /* [0, 1] */
 extern const xy_range xm_r_leverage;  /* [1, inf) */
+/* Money and prices within the bounds that keep results finite (input/limits.h). */
+extern const xy_range xm_r_money;     /* [0, XM_MONEY_MAX] USD */
+extern const xy_range xm_r_money_pos; /* (0, XM_MONEY_MAX] USD */
+extern const xy_range xm_r_price;     /* [XM_PRICE_MIN, XM_PRICE_MAX] USD */
 
 /* A key that must not be there: the error points at the key (`why` is the message). */
 xm_status xm_reject_key(const xy_ctx *c, const xy_node *map, const xy_path *path,

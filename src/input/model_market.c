@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "input/accounts_csv.h"
+#include "input/limits.h"
 #include "input/model_load.h"
 
 static const char *const market_keys[] = {"process", "dof", "jumps", "assets", "correlation",
@@ -26,8 +28,10 @@ static const xy_range R_CORR = {-1.0, 1.0, 0};
 static const xy_range R_HALF_LIFE = {0.0, INFINITY, XY_LO_OPEN | XY_ALLOW_INF};
 /* Bounds that keep every product of the engine finite (docs/model.md §7: no NaN or infinity
  * in a result). They are far outside any market: annual volatility 10,000%, drift +-10,000%,
- * a jump of e^10 (22,000x), 100,000 jumps a year, a price of 10^15 USD. */
-static const xy_range R_PRICE = {0.0, 1e15, XY_LO_OPEN};
+ * a jump of e^10 (22,000x), 100,000 jumps a year, a price of 10^-9 to 10^12 USD, an order
+ * book of at least $1,000 (input/limits.h). */
+static const xy_range R_IMPACT_USD = {XM_IMPACT_USD_MIN, XM_MONEY_MAX, 0};
+static const xy_range R_IMPACT_Y = {0.0, 10.0, XY_LO_OPEN};
 static const xy_range R_VOL = {0.0, 100.0, 0};
 static const xy_range R_DRIFT = {-100.0, 100.0, 0};
 static const xy_range R_JUMP_SIZE = {-10.0, 10.0, 0};
@@ -49,6 +53,38 @@ static xm_status load_jumps(const xy_ctx *c, const xy_node *n, const xy_path *pa
     return s;
 }
 
+/* A symbol is written into CSV headers and ids: the account-id rule (no control characters,
+ * ',' or '"'; xm_account_id_problem), so that paths.csv keeps one column per header name. */
+static xm_status check_symbol(const xy_ctx *c, const xy_node *sn, const xy_path *p)
+{
+    char got[128];
+    const char *problem = xm_account_id_problem(sn->text, sn->len);
+    if (problem == NULL)
+        return XM_OK;
+    xy_path sp = XY_KEY(p, "symbol");
+    return xy_fail(c, sn, &sp,
+                   "expected a symbol (no control characters, commas or double quotes), got %s "
+                   "(%s)",
+                   xy_describe(sn, got, sizeof got), problem);
+}
+
+/* |jump_beta| (|jumps.mean| + jumps.stdev) <= XM_JUMP_LOG_MAX: each factor is bounded on
+ * its own, their product too (docs/model.md §7), at jump_beta (or the asset when it takes
+ * the default 1). */
+static xm_status check_jump_size(const xy_ctx *c, const xy_node *n, const xy_path *p,
+                                 double beta, const xm_jumps *j)
+{
+    double size = fabs(beta) * (fabs(j->mean) + j->stdev);
+    if (size <= XM_JUMP_LOG_MAX)
+        return XM_OK;
+    const xy_node *bn = xy_map_get(n, "jump_beta");
+    xy_path bp = XY_KEY(p, "jump_beta");
+    return xy_fail(c, bn ? bn : n, &bp,
+                   "expected |jump_beta| x (|market.jumps.mean| + market.jumps.stdev) <= %g (one "
+                   "jump moves ln S by at most that), got %.15g x (%.15g + %.15g) = %.15g",
+                   XM_JUMP_LOG_MAX, fabs(beta), fabs(j->mean), j->stdev, size);
+}
+
 static xm_status load_asset(const xy_ctx *c, const xy_node *assets, size_t i,
                             const xy_path *assets_path, xm_market *m)
 {
@@ -60,6 +96,8 @@ static xm_status load_asset(const xy_ctx *c, const xy_node *assets, size_t i,
                                    asset_keys, NULL);
     if (s == XM_OK)
         s = xy_get_string(c, n, &p, "symbol", 1, XM_SYMBOL_MAX - 1, &symbol);
+    if (s == XM_OK)
+        s = check_symbol(c, xy_map_get(n, "symbol"), &p);
     if (s != XM_OK)
         return s;
     for (size_t j = 0; j < i; j++) {
@@ -79,13 +117,15 @@ static xm_status load_asset(const xy_ctx *c, const xy_node *assets, size_t i,
     a->jump_beta = 1.0;
     a->impact.model = XM_IMPACT_NONE;
     a->impact.half_life_minutes = INFINITY;
-    s = xy_get_number(c, n, &p, "price", 1, &R_PRICE, &a->price);
+    s = xy_get_number(c, n, &p, "price", 1, &xm_r_price, &a->price);
     if (s == XM_OK)
         s = xy_get_number(c, n, &p, "vol", 1, &R_VOL, &a->vol);
     if (s == XM_OK)
         s = xy_get_number(c, n, &p, "drift", 0, &R_DRIFT, &a->drift);
     if (s == XM_OK)
         s = xy_get_number(c, n, &p, "jump_beta", 0, &R_DRIFT, &a->jump_beta);
+    if (s == XM_OK && m->jumps.enabled)
+        s = check_jump_size(c, n, &p, a->jump_beta, &m->jumps);
     return s;
 }
 
@@ -174,7 +214,7 @@ static xm_status load_impact_entry(const xy_ctx *c, const xy_node *n, const xy_p
         if (s == XM_OK)
             s = xm_reject_key(c, n, p, "y", why);
         if (s == XM_OK)
-            s = xy_get_number(c, n, p, "depth_1pct_usd", 1, &xm_r_positive, &imp->depth_1pct_usd);
+            s = xy_get_number(c, n, p, "depth_1pct_usd", 1, &R_IMPACT_USD, &imp->depth_1pct_usd);
     } else {
         imp->model = XM_IMPACT_SQRT;
         imp->y = XM_IMPACT_DEFAULT_Y;
@@ -182,10 +222,10 @@ static xm_status load_impact_entry(const xy_ctx *c, const xy_node *n, const xy_p
                        "not used by model sqrt (it takes daily_volume_usd, y and "
                        "half_life_minutes)");
         if (s == XM_OK)
-            s = xy_get_number(c, n, p, "daily_volume_usd", 1, &xm_r_positive,
+            s = xy_get_number(c, n, p, "daily_volume_usd", 1, &R_IMPACT_USD,
                               &imp->daily_volume_usd);
         if (s == XM_OK)
-            s = xy_get_number(c, n, p, "y", 0, &xm_r_positive, &imp->y);
+            s = xy_get_number(c, n, p, "y", 0, &R_IMPACT_Y, &imp->y);
     }
     if (s == XM_OK)
         s = xy_get_number(c, n, p, "half_life_minutes", 0, &R_HALF_LIFE,

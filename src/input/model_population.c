@@ -5,10 +5,13 @@
 
 #include "xmrisk/platform.h"
 #include "input/accounts_csv.h"
+#include "input/limits.h"
 #include "input/model_load.h"
 
 static const char *const min_max_keys[] = {"min", "max", NULL};
 static const char *const lognormal_keys[] = {"median", "sigma", "min", "max", NULL};
+/* entry = S0 exp(d Z): bounded so that entries stay prices (docs/model.md §7). */
+static const xy_range R_ENTRY_DISPERSION = {0.0, XM_ENTRY_DISPERSION_MAX, 0};
 
 /* A population this large takes about 8 GB and 40 s to generate (10M: 0.8 GB, 4 s); larger
  * ones are refused at load time rather than left to run the machine out of memory. */
@@ -234,7 +237,8 @@ xm_status xm_load_population_params(const xy_ctx *c, const xy_node *n, const xy_
     if (s == XM_OK)
         s = xy_get_number(c, n, p, "hedged_share", 0, &xm_r_unit, &pp->hedged_share);
     if (s == XM_OK)
-        s = xy_get_number(c, n, p, "entry_dispersion", 0, &xm_r_nonneg, &pp->entry_dispersion);
+        s = xy_get_number(c, n, p, "entry_dispersion", 0, &R_ENTRY_DISPERSION,
+                           &pp->entry_dispersion);
     if (s == XM_OK)
         s = load_id_prefix(c, n, p, pp);
     if (s != XM_OK)

@@ -59,7 +59,7 @@ static xm_status load_liquidation(const xy_ctx *c, const xy_node *n, const xy_pa
     }
     s = xy_get_number(c, n, p, "step", 0, &R_STEP, &v->step);
     if (s == XM_OK)
-        s = xy_get_number(c, n, p, "min_partial_notional_usd", 0, &xm_r_nonneg,
+        s = xy_get_number(c, n, p, "min_partial_notional_usd", 0, &xm_r_money,
                           &v->min_partial_notional_usd);
     if (s == XM_OK)
         s = xy_get_number(c, n, p, "backstop_ratio", 0, &xm_r_unit, &v->backstop_ratio);
@@ -84,7 +84,7 @@ static xm_status load_tier_table(const xy_ctx *c, const xy_node *seq, const xy_p
         s = xy_check_mapping(c, n, &tp, "a mapping {cap_usd, mmr, max_leverage}", tier_keys,
                              NULL);
         if (s == XM_OK)
-            s = xy_get_number(c, n, &tp, "cap_usd", 1, &xm_r_positive, &tier->cap_usd);
+            s = xy_get_number(c, n, &tp, "cap_usd", 1, &xm_r_money_pos, &tier->cap_usd);
         if (s == XM_OK)
             s = xy_get_number(c, n, &tp, "mmr", 1, &R_RATE, &tier->mmr);
         if (s == XM_OK)
@@ -135,7 +135,7 @@ xm_status xm_load_venue(const xy_ctx *c, const xy_node *n, const xy_path *p, xm_
                                    "a mapping {insurance_fund_usd, liquidation, adl, tiers}",
                                    venue_keys, NULL);
     if (s == XM_OK)
-        s = xy_get_number(c, n, p, "insurance_fund_usd", 1, &xm_r_nonneg, &v->insurance_fund_usd);
+        s = xy_get_number(c, n, p, "insurance_fund_usd", 1, &xm_r_money, &v->insurance_fund_usd);
     xy_node *ln = xy_map_get(n, "liquidation");
     if (s == XM_OK && ln != NULL) {
         xy_path lp = XY_KEY(p, "liquidation");

@@ -330,6 +330,18 @@ xy_type xy_type_of(const xy_node *n)
     return plain_type(n->text, n->len);
 }
 
+/* "!!float " for a scalar with an explicit core tag (`steps: !!float 24` reads "!!float 24" in
+ * a message, so that "expected an integer" says why 24 is not one). */
+static void put_core_tag(char *buf, size_t size, size_t *pos, const xy_node *n)
+{
+    const size_t pl = strlen(XY_CORE_TAG);
+    if (n->tag == NULL || strncmp(n->tag, XY_CORE_TAG, pl) != 0)
+        return;
+    buf_puts(buf, size, pos, "!!");
+    buf_puts(buf, size, pos, n->tag + pl);
+    buf_puts(buf, size, pos, " ");
+}
+
 char *xy_describe(const xy_node *n, char *buf, size_t size)
 {
     size_t pos = 0;
@@ -352,15 +364,17 @@ char *xy_describe(const xy_node *n, char *buf, size_t size)
     case XY_T_BOOL:
     case XY_T_INT:
     case XY_T_FLOAT:
+        put_core_tag(buf, size, &pos, n);
         buf_put_escaped(buf, size, &pos, n->text, n->len, 60);
         break;
     case XY_T_STRING:
+        put_core_tag(buf, size, &pos, n);
         buf_puts(buf, size, &pos, "'");
         buf_put_escaped(buf, size, &pos, n->text, n->len, 60);
         buf_puts(buf, size, &pos, "'");
         {
             xy_type t = plain_type(n->text, n->len);
-            if (t == XY_T_INT || t == XY_T_FLOAT)
+            if ((t == XY_T_INT || t == XY_T_FLOAT) && n->tag == NULL)
                 buf_puts(buf, size, &pos, " (quoted: a string, not a number)");
         }
         break;
@@ -486,12 +500,106 @@ static xm_status open_collection(xy_builder *b, struct fy_event *e, xy_kind kind
     return XM_OK;
 }
 
+/* A YAML 1.1 merge key: `<<` plain and untagged, or tagged !!merge. */
+static bool is_merge_key(const xy_node *k)
+{
+    if (k->kind != XY_SCALAR || !text_is(k->text, k->len, "<<"))
+        return false;
+    if (k->tag != NULL)
+        return strcmp(k->tag, XY_CORE_TAG "merge") == 0;
+    return !k->quoted;
+}
+
+static bool has_key(xy_node *const *items, size_t pairs, const xy_node *k)
+{
+    for (size_t i = 0; i < pairs; i++) {
+        const xy_node *e = items[2 * i];
+        if (e->kind == XY_SCALAR && e->len == k->len && memcmp(e->text, k->text, k->len) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Append src's pairs whose keys out[0..2*(*pairs)) does not have yet. */
+static xm_status merge_from(xy_builder *b, const xy_node *src, xy_node ***out, size_t *pairs,
+                            size_t *cap)
+{
+    for (size_t i = 0; i < src->count; i++) {
+        const xy_node *k = src->items[2 * i];
+        if (k->kind == XY_SCALAR && has_key(*out, *pairs, k))
+            continue;
+        if (xm_grow((void **)out, cap, 2 * (*pairs + 1), sizeof **out, 16) != 0)
+            return nomem(b->ctx.err);
+        (*out)[2 * *pairs] = src->items[2 * i];
+        (*out)[2 * *pairs + 1] = src->items[2 * i + 1];
+        (*pairs)++;
+    }
+    return XM_OK;
+}
+
+/* The value of `<<`: a mapping, or a sequence of mappings (the earlier one wins). */
+static xm_status merge_value(xy_builder *b, const xy_node *v, xy_node ***out, size_t *pairs,
+                             size_t *cap)
+{
+    static const char what[] = "a mapping or a sequence of mappings to merge (YAML merge key <<)";
+    char got[128];
+    const xy_path mp = XY_KEY(NULL, "<<");
+    if (v->kind == XY_MAPPING)
+        return merge_from(b, v, out, pairs, cap);
+    if (v->kind != XY_SEQUENCE)
+        return xy_fail(&b->ctx, v, &mp, "expected %s, got %s", what, xy_describe(v, got, sizeof got));
+    for (size_t i = 0; i < v->count; i++) {
+        const xy_node *m = v->items[i];
+        if (m->kind != XY_MAPPING)
+            return xy_fail(&b->ctx, m, &mp, "expected %s, got a sequence holding %s", what,
+                           xy_describe(m, got, sizeof got));
+        xm_status s = merge_from(b, m, out, pairs, cap);
+        if (s != XM_OK)
+            return s;
+    }
+    return XM_OK;
+}
+
+/* YAML 1.1 merge keys (https://yaml.org/type/merge.html): the pairs of `<<`'s mapping(s) whose
+ * keys the mapping does not give itself are added after its own pairs; explicit keys win. A
+ * merged pair keeps its position, so a message about it points where it was written. */
+static xm_status expand_merges(xy_builder *b, xy_frame *f)
+{
+    const xy_path mp = XY_KEY(NULL, "<<");
+    const xy_node *key = NULL, *val = NULL;
+    size_t own = 0;
+    for (size_t i = 0; i + 1 < f->n; i += 2) {
+        xy_node *k = f->items[i], *v = f->items[i + 1];
+        if (!is_merge_key(k)) {
+            f->items[2 * own] = k;
+            f->items[2 * own + 1] = v;
+            own++;
+        } else if (key != NULL) {
+            return xy_fail(&b->ctx, k, &mp, "duplicate key (first given at %d:%d)", key->line,
+                           key->column);
+        } else {
+            key = k;
+            val = v;
+        }
+    }
+    if (key == NULL)
+        return XM_OK;
+    xm_status s = merge_value(b, val, &f->items, &own, &f->cap);
+    f->n = 2 * own;
+    return s;
+}
+
 static xm_status close_collection(xy_builder *b)
 {
     if (b->depth == 0)
         return XM_OK; /* cannot happen with a well-formed event stream */
     xy_frame *f = &b->stack[b->depth - 1];
     xy_node *n = f->node;
+    if (n->kind == XY_MAPPING) {
+        xm_status s = expand_merges(b, f);
+        if (s != XM_OK)
+            return s;
+    }
     if (f->n > 0) {
         if (f->n > SIZE_MAX / sizeof *n->items)
             return nomem(b->ctx.err);
@@ -883,7 +991,16 @@ xm_status xy_require(const xy_ctx *c, const xy_node *map, const xy_path *path, c
 /* ------------------------------------------------------------------------------------------ */
 /* typed values                                                                                */
 
-static void fmt_bound(double v, char *buf, size_t size) { snprintf(buf, size, "%.15g", v); }
+/* A bound as written in a message: %.15g, or %g when that is shorter and exact (1e+12, not
+ * 1000000000000). */
+static void fmt_bound(double v, char *buf, size_t size)
+{
+    char s[32];
+    snprintf(buf, size, "%.15g", v);
+    snprintf(s, sizeof s, "%g", v);
+    if (strlen(s) < strlen(buf) && strtod(s, NULL) == v)
+        snprintf(buf, size, "%s", s);
+}
 
 char *xy_range_text(const xy_range *r, char *buf, size_t size)
 {

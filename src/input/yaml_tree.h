@@ -15,13 +15,18 @@
  *   - floats: [-+]?(.[0-9]+|[0-9]+(.[0-9]*)?)([eE][-+]?[0-9]+)?, [-+]?(.inf|inf) in any of the
  *     cases YAML allows (.inf .Inf .INF), .nan (ditto) and nan;
  *   - explicit core tags are honoured: !!str makes a string, !!int/!!float/!!bool/!!null apply
- *     the syntax above whatever the quoting; any other tag leaves a string;
+ *     the syntax above whatever the quoting; any other tag leaves a string; a message shows a
+ *     core tag ("got !!float 24");
  *   - an integer key (steps, seed, paths) must be written as an integer: 2.5 and 1.0e3 are
- *     errors there;
+ *     errors there, and so is !!float 24 (a float by its tag, as 24.0 is by its spelling);
  *   - a string key accepts any non-null scalar that is not a number or boolean: write
  *     symbol: "1000" (quoted) for a symbol that looks like a number.
  * Duplicate keys in a mapping are errors that name both positions; anchors and aliases work
  * (an alias shares the anchored node; an alias to an enclosing collection is an error).
+ * YAML 1.1 merge keys work: `<<: *a` or `<<: [*a, *b]` adds the pairs of those mappings whose
+ * keys the mapping does not give itself (explicit keys win, then the earlier mapping); merged
+ * pairs keep their own positions. A `<<` whose value is not a mapping or a sequence of
+ * mappings, or a second `<<` in one mapping, is an error; a quoted '<<' is an ordinary key.
  *
  * Numbers are parsed with strtod, hence in the C locale the library runs in ('.' decimal
  * point); the library never calls setlocale.

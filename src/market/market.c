@@ -112,10 +112,11 @@ xm_status xm_market_prepare(xm_market *m, const char *where, xm_error *err)
     if (!(m->corr_min_eigen > XM_PD_MIN_EIGEN)) {
         if (!m->corr_repair)
             return xm_error_set(err, XM_EMODEL,
-                                "%s: expected a positive definite correlation matrix, got smallest "
-                                "eigenvalue %.6g (fix it, or set market.correlation_repair: higham "
+                                "%s: expected a positive definite correlation matrix (smallest "
+                                "eigenvalue above the cutoff %g), got smallest eigenvalue %.6g "
+                                "(fix it, or set market.correlation_repair: higham "
                                 "to use the nearest correlation matrix, Higham 2002)",
-                                where, m->corr_min_eigen);
+                                where, XM_PD_MIN_EIGEN, m->corr_min_eigen);
         st = repair_correlation(m, where, err);
         if (st != XM_OK)
             return st;

@@ -739,10 +739,11 @@ void xm_run_report_print(FILE *fp, const xm_model *m, const xm_run_result *r)
                 (unsigned long long)s.ev[E_MAX_ROUNDS].count,
                 s.ev[E_MAX_ROUNDS].count == 1 ? "" : "s", (unsigned)m->venue.max_rounds);
     if (s.ev[E_PRICE_FLOOR].count > 0)
-        fprintf(fp, "note: on %llu path%s a mark reached the price floor (%g x S0; model.md "
-                    "§7): the process drove a price to zero or below\n",
+        fprintf(fp, "note: on %llu path%s a mark reached the price floor (%g x S0) or ceiling "
+                    "(%g x S0; model.md §7): the process drove a price to zero or below, or "
+                    "beyond any market\n",
                 (unsigned long long)s.ev[E_PRICE_FLOOR].count,
-                s.ev[E_PRICE_FLOOR].count == 1 ? "" : "s", XM_PRICE_FLOOR_REL);
+                s.ev[E_PRICE_FLOOR].count == 1 ? "" : "s", XM_PRICE_FLOOR_REL, XM_PRICE_CEIL_REL);
     if (r->ps != NULL)
         fprintf(fp, "note: binned statistics (--stats binned): quantiles within %.2g%% of the "
                     "exact ones, means and probabilities exact; no paths.csv\n",

@@ -276,21 +276,21 @@ model_error() {
   refuse "$1.yaml:$3" -- "$xm" run "$work/$1.yaml" --paths 5
 }
 model_error wrong_type 's/price: 91234.56/price: abc/' \
-  "10:28: market.assets[0].price: expected a number in (0, 1e+15], got 'abc'"
+  "10:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got 'abc'"
 model_error quoted_number 's/vol: 0.5731/vol: "0.5731"/' \
   "10:43: market.assets[0].vol: expected a number in [0, 100], got '0.5731' (quoted: a string, not a number)"
 model_error nan_vol 's/vol: 0.5731/vol: .nan/' "10:43: market.assets[0].vol: expected a number in [0, 100], got .nan"
-model_error inf_price 's/price: 91234.56/price: .inf/' "10:28: market.assets[0].price: expected a number in (0, 1e+15], got .inf"
-model_error huge_price 's/price: 91234.56/price: 1e999/' "10:28: market.assets[0].price: expected a number in (0, 1e+15], got 1e999"
-model_error zero_price 's/price: 3047.19/price: 0/' "11:28: market.assets[1].price: expected a number in (0, 1e+15], got 0"
+model_error inf_price 's/price: 91234.56/price: .inf/' "10:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got .inf"
+model_error huge_price 's/price: 91234.56/price: 1e999/' "10:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got 1e999"
+model_error zero_price 's/price: 3047.19/price: 0/' "11:28: market.assets[1].price: expected a number in [1e-09, 1e+12], got 0"
 model_error negative_vol 's/vol: 0.9813/vol: -0.9813/' "12:41: market.assets[2].vol: expected a number in [0, 100], got -0.9813"
 model_error negative_fund 's/insurance_fund_usd: 4.731e7/insurance_fund_usd: -4.731e7/' \
-  "19:23: venue.insurance_fund_usd: expected a number >= 0, got -4.731e7"
+  "19:23: venue.insurance_fund_usd: expected a number in [0, 1e+15], got -4.731e7"
 model_error inf_qty 's/qty: 1.137/qty: .inf/' "43:27: accounts[0].positions[0].qty: expected a non-zero finite number (base units, > 0 long, < 0 short), got .inf"
 model_error negative_entry 's/entry: 90412.5/entry: -90412.5/' \
-  "43:41: accounts[0].positions[0].entry: expected a number > 0, got -90412.5"
+  "43:41: accounts[0].positions[0].entry: expected a number in [1e-09, 1e+12], got -90412.5"
 model_error zero_margin 's/margin_usd: 4718.31/margin_usd: 0/' \
-  "48:63: accounts[1].positions[0].margin_usd: expected a number > 0, got 0"
+  "48:63: accounts[1].positions[0].margin_usd: expected a number in (0, 1e+15], got 0"
 model_error not_symmetric '16s/0.742, 1.0/0.743, 1.0/' \
   "16:15: market.correlation[2][1]: expected 0.742 as at market.correlation[1][2] (15:20; the matrix must be symmetric), got 0.743"
 model_error corr_range '15s/0.813, 1.0, 0.742/0.813, 1.0, 1.742/' \
@@ -324,14 +324,14 @@ A='a1,cross,1000\na2,isolated,\n'; Pok='a1,BTC,0.01,90000,\na2,ETH,1,3000,300\n'
 printf 'id,mode,wallet_usd\n%b' "$A" > "$work/csv/acc.csv"
 printf 'account_id,asset,qty,entry,margin_usd\n%b' "$Pok" > "$work/csv/pos.csv"
 "$xm" check "$work/csv/model.yaml" >/dev/null 2>"$work/stderr" && ok || bad "the valid CSV pair: $(cat "$work/stderr")"
-csv_error 'a1,cross,ten\na2,isolated,\n' "$Pok" "acc.csv:2: wallet_usd: expected a number >= 0 (the wallet of a cross account), got 'ten'"
-csv_error 'a1,cross,inf\na2,isolated,\n' "$Pok" "acc.csv:2: wallet_usd: expected a number >= 0"
-csv_error 'a1,cross,-1\na2,isolated,\n' "$Pok" "acc.csv:2: wallet_usd: expected a number >= 0"
-csv_error 'a1,cross,1e999\na2,isolated,\n' "$Pok" "acc.csv:2: wallet_usd: expected a number >= 0"
+csv_error 'a1,cross,ten\na2,isolated,\n' "$Pok" "acc.csv:2: wallet_usd: expected a number in [0, 1e+15] (the wallet of a cross account), got 'ten'"
+csv_error 'a1,cross,inf\na2,isolated,\n' "$Pok" "acc.csv:2: wallet_usd: expected a number in [0, 1e+15]"
+csv_error 'a1,cross,-1\na2,isolated,\n' "$Pok" "acc.csv:2: wallet_usd: expected a number in [0, 1e+15]"
+csv_error 'a1,cross,1e999\na2,isolated,\n' "$Pok" "acc.csv:2: wallet_usd: expected a number in [0, 1e+15]"
 csv_error "$A" 'a1,BTC,nan,90000,\na2,ETH,1,3000,300\n' "pos.csv:2: qty: expected a non-zero finite number"
 csv_error "$A" 'a1,BTC,0,90000,\na2,ETH,1,3000,300\n' "pos.csv:2: qty: expected a non-zero finite number"
-csv_error "$A" 'a1,BTC,0.01,-90000,\na2,ETH,1,3000,300\n' "pos.csv:2: entry: expected a number > 0"
-csv_error "$A" 'a1,BTC,0.01,90000,\na2,ETH,1,3000,0\n' "pos.csv:3: margin_usd: expected a number > 0, got '0'"
+csv_error "$A" 'a1,BTC,0.01,-90000,\na2,ETH,1,3000,300\n' "pos.csv:2: entry: expected a number in [1e-09, 1e+12]"
+csv_error "$A" 'a1,BTC,0.01,90000,\na2,ETH,1,3000,0\n' "pos.csv:3: margin_usd: expected a number in (0, 1e+15], got '0'"
 csv_error "$A" 'a1,BTC,0.01,90000,\na2,XRP,1,3000,300\n' "pos.csv:3: asset: expected the symbol of an asset (BTC, ETH, SOL), got 'XRP'"
 csv_error "$A" 'a1,BTC,0.01,90000,\na3,ETH,1,3000,300\n' "pos.csv:3: account_id: expected the id of an account of"
 csv_error 'a1,cross,1000\na1,isolated,\n' "$Pok" "acc.csv:3: id: expected an id no other account has, got 'a1' (also line 2)"

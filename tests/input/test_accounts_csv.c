@@ -380,18 +380,18 @@ static void test_csv_account_errors(void **state)
     EXPECT_CSV_ERROR(ACC_OK "x,Cross,1\n", POS_OK,
                      "A:4: mode: expected cross or isolated, got 'Cross'");
     EXPECT_CSV_ERROR(ACC_OK "x,cross,abc\n", POS_OK,
-                     "A:4: wallet_usd: expected a number >= 0 (the wallet of a cross account), "
+                     "A:4: wallet_usd: expected a number in [0, 1e+15] (the wallet of a cross account), "
                      "got 'abc'");
     EXPECT_CSV_ERROR(ACC_OK "x,cross,\n", POS_OK,
-                     "A:4: wallet_usd: expected a number >= 0", "got an empty field");
+                     "A:4: wallet_usd: expected a number in [0, 1e+15]", "got an empty field");
     EXPECT_CSV_ERROR(ACC_OK "x,cross,-0.5\n", POS_OK,
-                     "A:4: wallet_usd: expected a number >= 0", "got '-0.5'");
+                     "A:4: wallet_usd: expected a number in [0, 1e+15]", "got '-0.5'");
     EXPECT_CSV_ERROR(ACC_OK "x,cross, 12\n", POS_OK,
-                     "A:4: wallet_usd: expected a number >= 0", "got ' 12'");
+                     "A:4: wallet_usd: expected a number in [0, 1e+15]", "got ' 12'");
     EXPECT_CSV_ERROR(ACC_OK "x,cross,1e999\n", POS_OK,
-                     "A:4: wallet_usd: expected a number >= 0", "got '1e999'");
+                     "A:4: wallet_usd: expected a number in [0, 1e+15]", "got '1e999'");
     EXPECT_CSV_ERROR(ACC_OK "x,cross,inf\n", POS_OK,
-                     "A:4: wallet_usd: expected a number >= 0", "got 'inf'");
+                     "A:4: wallet_usd: expected a number in [0, 1e+15]", "got 'inf'");
     EXPECT_CSV_ERROR(ACC_OK "x,isolated,250\n", POS_OK,
                      "A:4: wallet_usd: expected an empty field or 0 (an isolated account has no "
                      "wallet: its margins are the positions' margin_usd), got '250'");
@@ -427,16 +427,16 @@ static void test_csv_position_errors(void **state)
     EXPECT_CSV_ERROR(ACC_OK, POS_OK "whale-7,BTC,0x10,90000,\n",
                      "P:4: qty: expected a non-zero finite number", "got '0x10'");
     EXPECT_CSV_ERROR(ACC_OK, POS_OK "whale-7,BTC,1,0,\n",
-                     "P:4: entry: expected a number > 0 (USD per base unit), got '0'");
+                     "P:4: entry: expected a number in [1e-09, 1e+12] (USD per base unit), got '0'");
     EXPECT_CSV_ERROR(ACC_OK, POS_OK "whale-7,BTC,1,-90000,\n",
-                     "P:4: entry: expected a number > 0", "got '-90000'");
+                     "P:4: entry: expected a number in [1e-09, 1e+12]", "got '-90000'");
     EXPECT_CSV_ERROR(ACC_OK, POS_OK "whale-7,BTC,1,,\n",
-                     "P:4: entry: expected a number > 0", "got an empty field");
+                     "P:4: entry: expected a number in [1e-09, 1e+12]", "got an empty field");
     EXPECT_CSV_ERROR(ACC_OK, POS_OK "iso-3,BTC,0.1,90000,\n",
-                     "P:4: margin_usd: expected a number > 0, got an empty field (account "
+                     "P:4: margin_usd: expected a number in (0, 1e+15], got an empty field (account "
                      "'iso-3' is isolated: each position has its own margin)");
     EXPECT_CSV_ERROR(ACC_OK, POS_OK "iso-3,BTC,0.1,90000,0\n",
-                     "P:4: margin_usd: expected a number > 0, got '0' (account 'iso-3' is "
+                     "P:4: margin_usd: expected a number in (0, 1e+15], got '0' (account 'iso-3' is "
                      "isolated");
     EXPECT_CSV_ERROR(ACC_OK, POS_OK "whale-7,BTC,0.1,90000,512.5\n",
                      "P:4: margin_usd: expected an empty field or 0, got '512.5' (account "
@@ -542,7 +542,9 @@ static void test_idmap(void **state)
 static void test_csv_numbers(void **state)
 {
     (void)state;
-    /* every accepted notation gives strtod's value exactly (fast path or not) */
+    /* every accepted notation gives strtod's value exactly (fast path or not); values beyond
+     * the bounds (|qty| x entry within the last cap 2.5e6 with entry >= 1e-9; wallet <= 1e15,
+     * docs/model.md §7) are refused with the bound in the message */
     static const char *const ok[] = {"1",        "+3",           "0.1",         ".5",
                                      "5.",       "-2.5E+3",      "13.5e3",      "1e-7",
                                      "91234.56", "0.0000000417", "3.1415926535897932384626",
@@ -558,12 +560,24 @@ static void test_csv_numbers(void **state)
         if (!(want > 0) || !isfinite(want))
             want = fabs(want);
         snprintf(acc, sizeof acc, ACC_HEADER "w,cross,%s\n", ok[i][0] == '-' ? ok[i] + 1 : ok[i]);
-        snprintf(pos, sizeof pos, POS_HEADER "w,BTC,%s,1e-310,\n", ok[i]);
+        snprintf(pos, sizeof pos, POS_HEADER "w,BTC,%s,1e-9,\n", ok[i]);
         xm_accounts *b = xm_accounts_alloc(&err);
         xm_status s = load_texts(&w, acc, pos, b, &err);
+        double q = strtod(ok[i], NULL);
+        if (fabs(q) > 1e15) {
+            assert_int_equal(s, XM_EMODEL);
+            assert_contains(err.msg, "wallet_usd: expected a number in [0, 1e+15]");
+            xm_accounts_free(b);
+            continue;
+        }
+        if (fabs(q) * 1e-9 > 2.5e6) {
+            assert_int_equal(s, XM_EMODEL);
+            assert_contains(err.msg, "expected |qty| * entry <=");
+            xm_accounts_free(b);
+            continue;
+        }
         if (s != XM_OK)
             fail_msg("%s: %s", ok[i], err.msg);
-        double q = strtod(ok[i], NULL);
         if (b->qty[0] != q)
             fail_msg("qty %s: got %.17g, strtod %.17g", ok[i], b->qty[0], q);
         if (b->wallet[0] != fabs(q))

@@ -321,7 +321,7 @@ static void test_encoding(void **state)
     EXPECT_ERROR("\xef\xbb\xbfhorizon_days: 1.25\r\nsteps: 96\r\nmarket:\r\n"
                  "  process: gbm\r\n"
                  "  assets: [{symbol: \"\xe2\x82\xacX\", price: -1.5, vol: 0.2}]\r\n",
-                 "m.yaml:5:34: market.assets[0].price: expected a number in (0, 1e+15], got -1.5");
+                 "m.yaml:5:34: market.assets[0].price: expected a number in [1e-09, 1e+12], got -1.5");
 }
 
 static void test_not_a_mapping(void **state)
@@ -446,19 +446,19 @@ static void test_wrong_types(void **state)
 {
     (void)state;
     EXPECT_ERROR(ONE_ASSET("price: abc, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got 'abc'");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got 'abc'");
     EXPECT_ERROR(ONE_ASSET("price: true, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got true");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got true");
     EXPECT_ERROR(ONE_ASSET("price: \"91234\", vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got '91234' "
+                 "m.yaml:6:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got '91234' "
                  "(quoted: a string, "
                  "not a number)");
     EXPECT_ERROR(ONE_ASSET("price: [1], vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got a sequence");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got a sequence");
     EXPECT_ERROR(ONE_ASSET("price: , vol: 0.2"),
-                 "market.assets[0].price: expected a number in (0, 1e+15], got an empty value");
+                 "market.assets[0].price: expected a number in [1e-09, 1e+12], got an empty value");
     EXPECT_ERROR(ONE_ASSET("price: ~, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got ~");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got ~");
     EXPECT_ERROR("horizon_days: 1.25\nsteps: 2.5\n",
                  "m.yaml:2:8: steps: expected an integer in [1, 100000000], got 2.5");
     EXPECT_ERROR("horizon_days: 1.25\nsteps: 1.0e3\n",
@@ -491,17 +491,17 @@ static void test_out_of_range(void **state)
 {
     (void)state;
     EXPECT_ERROR(ONE_ASSET("price: 0, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got 0");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got 0");
     EXPECT_ERROR(ONE_ASSET("price: -91234.5, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got -91234.5");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got -91234.5");
     EXPECT_ERROR(ONE_ASSET("price: 91234.5, vol: -0.5"),
                  "m.yaml:6:42: market.assets[0].vol: expected a number in [0, 100], got -0.5");
     EXPECT_ERROR(ONE_ASSET("price: 91234.5, vol: .nan"),
                  "m.yaml:6:42: market.assets[0].vol: expected a number in [0, 100], got .nan");
     EXPECT_ERROR(ONE_ASSET("price: .inf, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got .inf");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got .inf");
     EXPECT_ERROR(ONE_ASSET("price: 1e999, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got 1e999");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got 1e999");
     EXPECT_ERROR(ONE_ASSET("price: 1.5, vol: 0.2, drift: -.inf"),
                  "m.yaml:6:50: market.assets[0].drift: expected a number in [-100, 100], got -.inf");
     EXPECT_ERROR(ONE_ASSET("price: 1.5, vol: 0.2, jump_beta: nan"),
@@ -512,7 +512,7 @@ static void test_out_of_range(void **state)
     EXPECT_ERROR(ONE_ASSET("price: 91234.5, vol: 100.5"),
                  "m.yaml:6:42: market.assets[0].vol: expected a number in [0, 100], got 100.5");
     EXPECT_ERROR(ONE_ASSET("price: 2e15, vol: 0.2"),
-                 "m.yaml:6:28: market.assets[0].price: expected a number in (0, 1e+15], got 2e15");
+                 "m.yaml:6:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got 2e15");
     EXPECT_ERROR(ONE_ASSET("price: 1.5, vol: 0.2, drift: 1e300"),
                  "m.yaml:6:50: market.assets[0].drift: expected a number in [-100, 100], got 1e300");
     EXPECT_ERROR(HEAD "market:\n  process: student_t\n  dof: 2\n",
@@ -604,6 +604,18 @@ static void test_symbols(void **state)
                       "    - {symbol: \"\", price: 1.5, vol: 0.2}\n",
                  "m.yaml:6:16: market.assets[0].symbol: expected a non-empty string of at most "
                  "31 characters, got ''");
+    /* the account-id rule (xm_account_id_problem): a symbol names CSV columns */
+    EXPECT_ERROR(HEAD "market:\n  process: gbm\n  assets:\n"
+                      "    - {symbol: \"B,TC\", price: 1.5, vol: 0.2}\n",
+                 "m.yaml:6:16: market.assets[0].symbol: expected a symbol (no control "
+                 "characters, commas or double quotes), got 'B,TC' (it has a comma)");
+    EXPECT_ERROR(HEAD "market:\n  process: gbm\n  assets:\n"
+                      "    - {symbol: \"B\\nTC\", price: 1.5, vol: 0.2}\n",
+                 "m.yaml:6:16: market.assets[0].symbol: expected a symbol",
+                 "(it has a control character)");
+    EXPECT_ERROR(HEAD "market:\n  process: gbm\n  assets:\n"
+                      "    - {symbol: 'B\"TC', price: 1.5, vol: 0.2}\n",
+                 "(it has a double quote)");
 }
 
 /* ---- correlation ------------------------------------------------------------------------ */
@@ -675,6 +687,7 @@ static void test_correlation_not_positive_definite(void **state)
     assert_contains(err.msg, "m.yaml:10:5: market.correlation: ");
     /* eigenvalues: 0.9 and (2.1 -+ sqrt(6.49)) / 2, the smallest -0.2237742... */
     assert_contains(err.msg, "smallest eigenvalue -0.22377");
+    assert_contains(err.msg, "(smallest eigenvalue above the cutoff 1e-10)");
     assert_contains(err.msg, "higham");
     assert_null(strchr(err.msg, '\n'));
 }
@@ -737,9 +750,9 @@ static void test_impact_errors(void **state)
                  "m.yaml:7:48: market.impact.BTC.depth_1pct_usd: not used by model sqrt (it "
                  "takes daily_volume_usd, y and half_life_minutes)");
     EXPECT_ERROR(IMPACT("    BTC: {model: linear, depth_1pct_usd: 0}\n"),
-                 "m.yaml:7:42: market.impact.BTC.depth_1pct_usd: expected a number > 0, got 0");
+                 "m.yaml:7:42: market.impact.BTC.depth_1pct_usd: expected a number in [1000, 1e+15], got 0");
     EXPECT_ERROR(IMPACT("    BTC: {model: sqrt, daily_volume_usd: 2e10, y: -0.8}\n"),
-                 "m.yaml:7:51: market.impact.BTC.y: expected a number > 0, got -0.8");
+                 "m.yaml:7:51: market.impact.BTC.y: expected a number in (0, 10], got -0.8");
     EXPECT_ERROR(IMPACT("    BTC: {model: sqrt, daily_volume_usd: 2e10, half_life_minutes: 0}\n"),
                  "m.yaml:7:67: market.impact.BTC.half_life_minutes: expected a number > 0 or "
                  ".inf, got 0");
@@ -932,9 +945,9 @@ static void test_venue_errors(void **state)
     EXPECT_ERROR(VENUE("  liquidation: {mode: full}\n"),
                  "m.yaml:11:3: venue: missing required key 'insurance_fund_usd'");
     EXPECT_ERROR(VENUE("  insurance_fund_usd: -1\n"),
-                 "m.yaml:11:23: venue.insurance_fund_usd: expected a number >= 0, got -1");
+                 "m.yaml:11:23: venue.insurance_fund_usd: expected a number in [0, 1e+15], got -1");
     EXPECT_ERROR(VENUE("  insurance_fund_usd: .inf\n"),
-                 "m.yaml:11:23: venue.insurance_fund_usd: expected a number >= 0, got .inf");
+                 "m.yaml:11:23: venue.insurance_fund_usd: expected a number in [0, 1e+15], got .inf");
     EXPECT_ERROR(VENUE("  insurance_fund_usd: 0\n  fund: 1\n"),
                  "m.yaml:12:3: venue.fund: unknown key (expected one of: insurance_fund_usd, "
                  "liquidation, adl, tiers)");
@@ -962,8 +975,8 @@ static void test_venue_errors(void **state)
     EXPECT_ERROR(LIQ("{mode: partial, step: 1.01}"),
                  "m.yaml:12:38: venue.liquidation.step: expected a number in (0, 1], got 1.01");
     EXPECT_ERROR(LIQ("{mode: partial, min_partial_notional_usd: -5}"),
-                 "m.yaml:12:58: venue.liquidation.min_partial_notional_usd: expected a number >= "
-                 "0, got -5");
+                 "m.yaml:12:58: venue.liquidation.min_partial_notional_usd: expected a number in "
+                 "[0, 1e+15], got -5");
     EXPECT_ERROR(LIQ("{mode: partial, backstop_ratio: 1.5}"),
                  "m.yaml:12:48: venue.liquidation.backstop_ratio: expected a number in [0, 1], "
                  "got 1.5");
@@ -1010,9 +1023,9 @@ static void test_tier_errors(void **state)
                  "m.yaml:13:55: venue.tiers.BTC[0].cum: unknown key (expected one of: cap_usd, "
                  "mmr, max_leverage)");
     EXPECT_ERROR(TIER_TABLES("    BTC: [{cap_usd: 0, mmr: 0.01, max_leverage: 20}]\n"),
-                 "m.yaml:13:21: venue.tiers.BTC[0].cap_usd: expected a number > 0, got 0");
+                 "m.yaml:13:21: venue.tiers.BTC[0].cap_usd: expected a number in (0, 1e+15], got 0");
     EXPECT_ERROR(TIER_TABLES("    BTC: [{cap_usd: .inf, mmr: 0.01, max_leverage: 20}]\n"),
-                 "m.yaml:13:21: venue.tiers.BTC[0].cap_usd: expected a number > 0, got .inf");
+                 "m.yaml:13:21: venue.tiers.BTC[0].cap_usd: expected a number in (0, 1e+15], got .inf");
     EXPECT_ERROR(TIER_TABLES("    BTC: [{cap_usd: 1e6, mmr: 1, max_leverage: 20}]\n"),
                  "m.yaml:13:31: venue.tiers.BTC[0].mmr: expected a number in [0, 1), got 1");
     EXPECT_ERROR(TIER_TABLES("    BTC: [{cap_usd: 1e6, mmr: 0.01, max_leverage: 0.5}]\n"),
@@ -1074,7 +1087,7 @@ static void test_account_errors(void **state)
     EXPECT_ERROR(ACCOUNTS("  - {id: a, mode: cross, positions: []}\n"),
                  "m.yaml:18:5: accounts[0]: missing required key 'wallet_usd'");
     EXPECT_ERROR(ACCOUNTS("  - {id: a, wallet_usd: -0.01}\n"),
-                 "m.yaml:18:25: accounts[0].wallet_usd: expected a number >= 0, got -0.01");
+                 "m.yaml:18:25: accounts[0].wallet_usd: expected a number in [0, 1e+15], got -0.01");
     EXPECT_ERROR(ACCOUNTS("  - {id: a, mode: isolated, wallet_usd: 0, positions: []}\n"),
                  "m.yaml:18:29: accounts[0].wallet_usd: not used by mode isolated (each position "
                  "has its own margin_usd)");
@@ -1128,14 +1141,14 @@ static void test_position_errors(void **state)
     EXPECT_ERROR(CROSS_POS("asset: BTC, qty: 1"),
                  "m.yaml:18:40: accounts[0].positions[0]: missing required key 'entry'");
     EXPECT_ERROR(CROSS_POS("asset: BTC, qty: 1, entry: 0"),
-                 "m.yaml:18:68: accounts[0].positions[0].entry: expected a number > 0, got 0");
+                 "m.yaml:18:68: accounts[0].positions[0].entry: expected a number in [1e-09, 1e+12], got 0");
     EXPECT_ERROR(CROSS_POS("asset: BTC, qty: 1, entry: 90000, margin_usd: 4500"),
                  "m.yaml:18:75: accounts[0].positions[0].margin_usd: not used by mode cross (the "
                  "account's wallet_usd is the margin of all its positions)");
     EXPECT_ERROR(ISO_POS("asset: BTC, qty: 1, entry: 90000"),
                  "m.yaml:18:41: accounts[0].positions[0]: missing required key 'margin_usd'");
     EXPECT_ERROR(ISO_POS("asset: BTC, qty: 1, entry: 90000, margin_usd: 0"),
-                 "m.yaml:18:88: accounts[0].positions[0].margin_usd: expected a number > 0, got 0");
+                 "m.yaml:18:88: accounts[0].positions[0].margin_usd: expected a number in (0, 1e+15], got 0");
     /* beyond the last tier cap (ETH: 1.93e6): |-651.3| * 3000 = 1953900 */
     EXPECT_ERROR(CROSS_POS("asset: ETH, qty: -651.3, entry: 3000"),
                  "m.yaml:18:40: accounts[0].positions[0]: expected |qty| * entry <= 1930000 USD "
@@ -1315,7 +1328,7 @@ static void test_population_errors(void **state)
                  "m.yaml:17:42: population.notional_usd: expected a mapping {median, sigma, min, "
                  "max}, got 5000");
     EXPECT_ERROR(POPULATION("{accounts: 10, entry_dispersion: -0.02}"),
-                 "m.yaml:17:46: population.entry_dispersion: expected a number >= 0, got -0.02");
+                 "m.yaml:17:46: population.entry_dispersion: expected a number in [0, 2], got -0.02");
     EXPECT_ERROR(POPULATION("{accounts: 10, id_prefix: \"a,\"}"),
                  "m.yaml:17:39: population.id_prefix: expected an id prefix without control "
                  "characters, commas or double quotes, got 'a,' (it has a comma)");
@@ -1333,6 +1346,106 @@ static void test_population_errors(void **state)
                  "m.yaml:19:39: population.id_prefix: expected a prefix that gives ids no other "
                  "account has, got 'w' (the population's 'w12' is also accounts[0] at "
                  "m.yaml:18:10)");
+}
+
+/* ---- bounds that keep every result finite (docs/model.md §7) ------------------------------ */
+
+/* The inputs of issue 14 point 4 that broke the books are refused where they are written. */
+static void test_finite_bounds(void **state)
+{
+    (void)state;
+    EXPECT_ERROR(IMPACT("    BTC: {model: linear, depth_1pct_usd: 1e-3}\n"),
+                 "m.yaml:7:42: market.impact.BTC.depth_1pct_usd: expected a number in [1000, "
+                 "1e+15], got 1e-3");
+    EXPECT_ERROR(IMPACT("    BTC: {model: sqrt, daily_volume_usd: 1e-6}\n"),
+                 "m.yaml:7:42: market.impact.BTC.daily_volume_usd: expected a number in [1000, "
+                 "1e+15], got 1e-6");
+    xm_model_free(load_ok(IMPACT("    BTC: {model: linear, depth_1pct_usd: 1000}\n")));
+    xm_model_free(load_ok(IMPACT("    BTC: {model: sqrt, daily_volume_usd: 1e15, y: 10}\n")));
+    /* jump_beta 100 and jumps.mean 10 are each within their bounds, not their product */
+    EXPECT_ERROR(HEAD "market:\n  process: gbm\n"
+                      "  jumps: {rate_per_year: 4, mean: 10, stdev: 0}\n"
+                      "  assets: [{symbol: BTC, price: 91234.56, vol: 0.5, jump_beta: 100}]\n",
+                 "m.yaml:6:64: market.assets[0].jump_beta: expected |jump_beta| x "
+                 "(|market.jumps.mean| + market.jumps.stdev) <= 20 (one jump moves ln S by at "
+                 "most that), got 100 x (10 + 0) = 1000");
+    EXPECT_ERROR(HEAD "market:\n  process: gbm\n"
+                      "  jumps: {rate_per_year: 4, mean: -10, stdev: 1}\n"
+                      "  assets: [{symbol: BTC, price: 91234.56, vol: 0.5, jump_beta: -2}]\n",
+                 "got 2 x (10 + 1) = 22");
+    /* at the bound: beta 1 (default) x (10 + 10) = 20 */
+    xm_model_free(load_ok(HEAD "market:\n  process: gbm\n"
+                               "  jumps: {rate_per_year: 4, mean: -10, stdev: 10}\n"
+                               "  assets: [{symbol: BTC, price: 91234.56, vol: 0.5}]\n"));
+    EXPECT_ERROR(VENUE("  insurance_fund_usd: 1e308\n"),
+                 "m.yaml:11:23: venue.insurance_fund_usd: expected a number in [0, 1e+15], got "
+                 "1e308");
+    EXPECT_ERROR(ONE_ASSET("price: 1e-10, vol: 0.2"),
+                 "m.yaml:6:28: market.assets[0].price: expected a number in [1e-09, 1e+12], got "
+                 "1e-10");
+}
+
+/* steps: !!float 24 is refused as integer keys refuse 24.0, and the message shows the tag. */
+static void test_tagged_integer(void **state)
+{
+    (void)state;
+    EXPECT_ERROR("horizon_days: 1\nsteps: !!float 24\n",
+                 "m.yaml:2:16: steps: expected an integer in [1, 100000000], got !!float 24");
+    xm_model *m = load_ok("horizon_days: 1\nsteps: !!int 24\n"
+                          "market: {process: gbm, assets: [{symbol: BTC, price: 1.5, vol: 0.2}]}\n");
+    assert_int_equal(m->steps, 24);
+    xm_model_free(m);
+}
+
+/* YAML 1.1 merge keys (<<): a mapping or a sequence of mappings, explicit keys win, the
+ * earlier mapping of a sequence wins; messages point where a merged value was written. */
+static void test_merge_keys(void **state)
+{
+    (void)state;
+    xm_model *m = load_ok(HEAD "market:\n  process: gbm\n  assets:\n"
+                               "    - &b {symbol: BTC, price: 91234.56, vol: 0.5, drift: 0.1}\n"
+                               "    - <<: *b\n"
+                               "      symbol: ETH\n"
+                               "      price: 3000\n"
+                               "    - <<: [{symbol: SOL, vol: 0.9}, *b]\n"
+                               "  correlation: [[1, 0, 0], [0, 1, 0], [0, 0, 1]]\n");
+    /* symbol, price, vol, drift of assets 1 and 2 */
+    static const struct {
+        const char *symbol;
+        double v[3];
+    } want[] = {{"ETH", {3000, 0.5, 0.1}}, {"SOL", {91234.56, 0.9, 0.1}}};
+    for (int i = 0; i < 2; i++) {
+        const xm_asset *a = &m->market.assets[i + 1];
+        double got[3] = {a->price, a->vol, a->drift};
+        assert_string_equal(a->symbol, want[i].symbol);
+        for (int j = 0; j < 3; j++)
+            assert_near(got[j], want[i].v[j], 0);
+    }
+    xm_model_free(m);
+    /* a merged value out of range: located at its own line (6), not at the << (7) */
+    EXPECT_ERROR(HEAD "market:\n  process: gbm\n  assets:\n"
+                      "    - &b {symbol: BTC, price: -1, vol: 0.5}\n"
+                      "    - <<: *b\n"
+                      "      symbol: ETH\n",
+                 "m.yaml:6:31: market.assets[0].price: expected a number in [1e-09, 1e+12], got "
+                 "-1");
+    EXPECT_ERROR(HEAD "market:\n  process: gbm\n  assets:\n"
+                      "    - {symbol: BTC, price: 1.5, vol: 0.2}\n"
+                      "    - <<: 5\n",
+                 "m.yaml:7:11: <<: expected a mapping or a sequence of mappings to merge (YAML "
+                 "merge key <<), got 5");
+    EXPECT_ERROR(HEAD "market:\n  process: gbm\n  assets:\n"
+                      "    - {symbol: BTC, price: 1.5, vol: 0.2}\n"
+                      "    - <<: [{vol: 1}, [2]]\n",
+                 "m.yaml:7:22: <<: expected a mapping or a sequence of mappings to merge (YAML "
+                 "merge key <<), got a sequence holding a sequence");
+    EXPECT_ERROR(HEAD "market:\n  process: gbm\n  assets:\n"
+                      "    - {<<: {vol: 1}, symbol: BTC, <<: {price: 2}}\n",
+                 "m.yaml:6:35: <<: duplicate key (first given at 6:8)");
+    /* a quoted '<<' is an ordinary key */
+    EXPECT_ERROR(HEAD "market:\n  process: gbm\n  assets:\n"
+                      "    - {'<<': {vol: 1}, symbol: BTC, price: 1.5, vol: 0.2}\n",
+                 "m.yaml:6:8: market.assets[0].<<: unknown key");
 }
 
 int main(void)
@@ -1362,6 +1475,9 @@ int main(void)
         cmocka_unit_test(test_correlation_repair),
         cmocka_unit_test(test_impact_errors),
         cmocka_unit_test(test_error_after_allocation),
+        cmocka_unit_test(test_finite_bounds),
+        cmocka_unit_test(test_tagged_integer),
+        cmocka_unit_test(test_merge_keys),
         cmocka_unit_test(test_margin_model),
         cmocka_unit_test(test_venue_defaults),
         cmocka_unit_test(test_venue_errors),
