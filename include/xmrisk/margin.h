@@ -57,7 +57,7 @@ typedef struct {
     double *qty;              /* per position: open quantity now (0 when closed) */
     double *margin;           /* per position: isolated M_j now */
     xm_ledger ledger;
-    /* scratch for ADL candidate ranking, n_positions each (owned) */
+    /* scratch of settlement and the ADL walks, n_positions each (owned) */
     uint32_t *cand;
     double *score;
     /* The ADL fills of the last xm_liq_settle call (cleared when it starts), in fill order:

@@ -5,7 +5,7 @@
  * docs/venues.md). xm_liq_price lives in liqprice.c.
  *
  * Nothing here allocates except xm_margin_state_alloc: health, plan and settle run on the
- * state's arrays and its ADL scratch (cand, score).
+ * state's arrays, its scratch (cand, score) and its ADL ranking (adl.c).
  */
 #include "xmrisk/margin.h"
 
