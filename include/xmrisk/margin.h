@@ -48,6 +48,8 @@ typedef struct {
     uint64_t adl_fills;       /* counterparty positions closed (partly) by ADL */
 } xm_ledger;
 
+typedef struct xm_adl_rank xm_adl_rank;
+
 typedef struct {
     const xm_accounts *book;
     const xm_venue *venue;
@@ -55,7 +57,7 @@ typedef struct {
     double *qty;              /* per position: open quantity now (0 when closed) */
     double *margin;           /* per position: isolated M_j now */
     xm_ledger ledger;
-    /* scratch for ADL candidate ranking, n_positions each (owned) */
+    /* scratch of settlement and the ADL walks, n_positions each (owned) */
     uint32_t *cand;
     double *score;
     /* The ADL fills of the last xm_liq_settle call (cleared when it starts), in fill order:
@@ -65,13 +67,9 @@ typedef struct {
     uint32_t *adl_pos;
     double *adl_qty_before;
     size_t n_adl;
-    /* ADL candidate index (owned, built on the first ADL, path-independent): for asset i and
-     * side k (0 long, 1 short), adl_index[adl_off[2i + k] .. adl_off[2i + k + 1]) are the
-     * positions of that asset and side opened long (short) in the book, by entry price
-     * ascending (descending), ties by position index; in profit are a prefix. */
-    uint32_t *adl_index;
-    size_t *adl_off;
-    int adl_index_ready;
+    /* ADL candidate ranking (owned, opaque; src/margin/adl.h): per asset and side, the
+     * positions in profit kept ranked across settlements at the same marks. */
+    xm_adl_rank *adl;
 } xm_margin_state;
 
 /* State for paths over `book` under `venue`; both must outlive it. NULL on allocation failure.

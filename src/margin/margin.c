@@ -5,7 +5,7 @@
  * docs/venues.md). xm_liq_price lives in liqprice.c.
  *
  * Nothing here allocates except xm_margin_state_alloc: health, plan and settle run on the
- * state's arrays and its ADL scratch (cand, score).
+ * state's arrays, its scratch (cand, score) and its ADL ranking (adl.c).
  */
 #include "xmrisk/margin.h"
 
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "margin/adl.h"
 #include "margin/tiers.h"
 
 /* A position whose remaining |q| is at most this fraction of |q| before the close is flat:
@@ -22,9 +23,6 @@
 /* ADL has covered an asset's share of the deficit when what is left is at most this fraction
  * of it (rounding of x |b - p| sums); the rest counts as covered, not socialized. */
 #define XM_ADL_DONE_REL 1e-9
-/* Floor of the unit equity in the effective-leverage denominators of the Bybit and
- * Hyperliquid ADL scores, so that a unit with E <= 0 ranks first instead of dividing by 0. */
-#define XM_EQUITY_FLOOR 1e-12
 /* Ledger identities hold to this relative tolerance (debug-build assertion). */
 #define XM_LEDGER_REL 1e-9
 
@@ -47,11 +45,10 @@ xm_margin_state *xm_margin_state_alloc(const xm_accounts *book, const xm_venue *
         s->score = malloc(np * sizeof *s->score);
         s->adl_pos = malloc(np * sizeof *s->adl_pos);
         s->adl_qty_before = malloc(np * sizeof *s->adl_qty_before);
-        s->adl_index = malloc(np * sizeof *s->adl_index);
-        s->adl_off = malloc((2 * venue->n_assets + 1) * sizeof *s->adl_off);
+        s->adl = xm_adl_rank_alloc(book, venue->n_assets);
     }
     if (s == NULL || !s->wallet || !s->qty || !s->margin || !s->cand || !s->score ||
-        !s->adl_pos || !s->adl_qty_before || !s->adl_index || !s->adl_off) {
+        !s->adl_pos || !s->adl_qty_before || !s->adl) {
         xm_margin_state_free(s);
         xm_error_set(err, XM_ENOMEM, "margin state: out of memory for %zu accounts, %zu positions",
                      book->n_accounts, book->n_positions);
@@ -72,8 +69,7 @@ void xm_margin_state_free(xm_margin_state *s)
     free(s->score);
     free(s->adl_pos);
     free(s->adl_qty_before);
-    free(s->adl_index);
-    free(s->adl_off);
+    xm_adl_rank_free(s->adl);
     free(s);
 }
 
@@ -86,6 +82,7 @@ void xm_margin_state_reset(xm_margin_state *s)
         memcpy(s->qty, b->qty, b->n_positions * sizeof *s->qty);
         memcpy(s->margin, b->margin, b->n_positions * sizeof *s->margin);
     }
+    xm_adl_invalidate(s->adl);
     xm_margin_state_reset_ledger(s);
 }
 
@@ -97,6 +94,7 @@ void xm_margin_state_restore(xm_margin_state *s, size_t a)
         s->qty[j] = b->qty[j];
         s->margin[j] = b->margin[j];
     }
+    xm_adl_invalidate(s->adl);
 }
 
 void xm_margin_state_reset_ledger(xm_margin_state *s)
@@ -135,15 +133,10 @@ static double *unit_base(xm_margin_state *s, size_t account, long position)
     return position == XM_UNIT_ACCOUNT ? &s->wallet[account] : &s->margin[position];
 }
 
-/* The unit holding position j, as (account, position) arguments. */
-static long holder_position(const xm_accounts *b, size_t j)
-{
-    return b->mode[b->owner[j]] == XM_CROSS ? XM_UNIT_ACCOUNT : (long)j;
-}
-
+/* Where the money of the unit holding position j is. */
 static double *holder_base(xm_margin_state *s, size_t j)
 {
-    return unit_base(s, s->book->owner[j], holder_position(s->book, j));
+    return unit_base(s, s->book->owner[j], xm_adl_holder(s->book, j));
 }
 
 /* q' = q + c, snapped to exactly 0 when |q'| <= 1e-12 |q|. */
@@ -248,197 +241,7 @@ static double take_fee(xm_margin_state *s, double *base, double equity, double n
 }
 
 /* ---------------------------------------------------------------------------------------- */
-/* ADL ranking (docs/venues.md b)                                                            */
-
-/* Binance: PnL% = max(0, uPnL)/max(1, W), MarginRatio = MM/E (0 when E <= 0);
- * score = PnL% * MarginRatio. W is the wallet (cross) or the isolated margin. */
-static double score_binance(double upnl, double w, xm_health h)
-{
-    double ratio = h.equity > 0.0 ? h.mm / h.equity : 0.0;
-    return fmax(0.0, upnl) / fmax(1.0, w) * ratio;
-}
-
-/* BitMEX/Bybit/Poloniex: PnL% = sign(q)(m - e)/e, EffLev = |q| m / E;
- * score = PnL% EffLev if PnL% > 0, else PnL% / EffLev. */
-static double score_bybit(double q, double e, double m, double equity)
-{
-    double pct = (q > 0.0 ? 1.0 : -1.0) * (m - e) / e;
-    double lev = fabs(q) * m / fmax(equity, XM_EQUITY_FLOOR);
-    return pct > 0.0 ? pct * lev : pct / lev;
-}
-
-/* Hyperliquid: (m/e for a long, e/m for a short) * (notional / account value). */
-static double score_hyperliquid(double q, double e, double m, double equity)
-{
-    double ratio = q > 0.0 ? m / e : e / m;
-    return ratio * fabs(q) * m / fmax(equity, XM_EQUITY_FLOOR);
-}
-
-static double adl_score(xm_margin_state *s, size_t j, const double *marks)
-{
-    const xm_accounts *b = s->book;
-    double q = s->qty[j], e = b->entry[j], m = marks[b->asset[j]];
-    xm_health h = xm_margin_health(s, b->owner[j], holder_position(b, j), marks);
-    switch (s->venue->adl) {
-    case XM_ADL_BYBIT: return score_bybit(q, e, m, h.equity);
-    case XM_ADL_HYPERLIQUID: return score_hyperliquid(q, e, m, h.equity);
-    default: return score_binance(q * (m - e), *holder_base(s, j), h);
-    }
-}
-
-/* Candidate a ranks before b: higher score, ties to the lower position index. */
-static int ranks_before(const double *score, uint32_t a, uint32_t b)
-{
-    return score[a] > score[b] || (score[a] == score[b] && a < b);
-}
-
-/* Max-heap of candidate positions keyed by score (indexed by position): built in O(n), each
- * fill pops one, so a deficit covered by k fills costs O(n + k log n). */
-static void sift_down(uint32_t *h, size_t n, size_t k, const double *score)
-{
-    for (;;) {
-        size_t best = k, l = 2 * k + 1, r = l + 1;
-        if (l < n && ranks_before(score, h[l], h[best]))
-            best = l;
-        if (r < n && ranks_before(score, h[r], h[best]))
-            best = r;
-        if (best == k)
-            return;
-        uint32_t t = h[k];
-        h[k] = h[best];
-        h[best] = t;
-        k = best;
-    }
-}
-
-static void heap_build(uint32_t *h, size_t n, const double *score)
-{
-    for (size_t k = n / 2; k-- > 0;)
-        sift_down(h, n, k, score);
-}
-
-static uint32_t heap_pop(uint32_t *h, size_t *n, const double *score)
-{
-    uint32_t top = h[0];
-    h[0] = h[--*n];
-    sift_down(h, *n, 0, score);
-    return top;
-}
-
-/* ---- ADL candidate index ---------------------------------------------------------------- */
-
-/* Position a sorts before b in its (asset, side) list: entry ascending for longs, descending
- * for shorts (so the positions in profit, long e < m or short e > m, are a prefix), ties by
- * position index. */
-static int index_before(const xm_accounts *b, int shorts, uint32_t x, uint32_t y)
-{
-    double ex = b->entry[x], ey = b->entry[y];
-    if (ex != ey)
-        return shorts ? ex > ey : ex < ey;
-    return x < y;
-}
-
-/* Stable bottom-up merge sort of a[0 .. n) by index_before, with scratch tmp (n entries). */
-static void sort_index(const xm_accounts *b, int shorts, uint32_t *a, uint32_t *tmp, size_t n)
-{
-    for (size_t width = 1; width < n; width *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * width) {
-            size_t mid = lo + width < n ? lo + width : n;
-            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi)
-                tmp[k++] = index_before(b, shorts, a[j], a[i]) ? a[j++] : a[i++];
-            while (i < mid)
-                tmp[k++] = a[i++];
-            while (j < hi)
-                tmp[k++] = a[j++];
-        }
-        memcpy(a, tmp, n * sizeof *a);
-    }
-}
-
-/* Build s->adl_index (margin.h): bucket positions by (asset, side of the book quantity; a
- * position never changes side, ADL and liquidation only shrink it), then sort each bucket.
- * s->cand is the scratch (no candidates are held while this runs). */
-static void build_adl_index(xm_margin_state *s)
-{
-    const xm_accounts *b = s->book;
-    size_t nk = 2 * s->venue->n_assets;
-    memset(s->adl_off, 0, (nk + 1) * sizeof *s->adl_off);
-    for (size_t j = 0; j < b->n_positions; j++)
-        s->adl_off[2 * b->asset[j] + (b->qty[j] < 0.0) + 1]++;
-    for (size_t k = 0; k < nk; k++)
-        s->adl_off[k + 1] += s->adl_off[k];
-    for (size_t j = 0; j < b->n_positions; j++)
-        s->cand[s->adl_off[2 * b->asset[j] + (b->qty[j] < 0.0)]++] = (uint32_t)j;
-    for (size_t k = nk; k > 0; k--)   /* the fill advanced each start to the next one's */
-        s->adl_off[k] = s->adl_off[k - 1];
-    s->adl_off[0] = 0;
-    memcpy(s->adl_index, s->cand, b->n_positions * sizeof *s->adl_index);
-    for (size_t k = 0; k < nk; k++)
-        sort_index(b, (int)(k & 1), s->adl_index + s->adl_off[k], s->cand,
-                   s->adl_off[k + 1] - s->adl_off[k]);
-    s->adl_index_ready = 1;
-}
-
-/* End of the prefix of list[0 .. n) whose positions are in profit at mark m: entry < m for
- * longs, entry > m for shorts (binary search; the list is sorted that way). */
-static size_t profit_prefix(const xm_accounts *b, int shorts, const uint32_t *list, size_t n, double m)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        double e = b->entry[list[mid]];
-        if (shorts ? e > m : e < m)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static int cmp_position(const void *x, const void *y)
-{
-    uint32_t a = *(const uint32_t *)x, b = *(const uint32_t *)y;
-    return (a > b) - (a < b);
-}
-
-/* Positions in asset i on side `sign` (+1 long) with uPnL q (m - e) > 0, outside `account`:
- * written to s->cand, their scores to s->score[j]. Returns how many. Only the prefix of the
- * (asset, side) index in profit is visited: O(k) for k positions in profit instead of a scan
- * of the book. The set is the scan's; the order is not, which does not matter while the
- * ranking (score, then position index) is a strict total order: the heap then pops the same
- * sequence from any layout. A NaN score (non-finite marks) breaks that, so then the
- * candidates are put in position order, the layout a scan of the book gives. */
-static size_t adl_candidates(xm_margin_state *s, size_t account, size_t i, double sign,
-                             const double *marks)
-{
-    const xm_accounts *b = s->book;
-    if (!s->adl_index_ready)
-        build_adl_index(s);
-    int shorts = sign < 0.0;
-    const uint32_t *list = s->adl_index + s->adl_off[2 * i + (size_t)shorts];
-    size_t len = s->adl_off[2 * i + (size_t)shorts + 1] - s->adl_off[2 * i + (size_t)shorts];
-    size_t end = profit_prefix(b, shorts, list, len, marks[i]), n = 0;
-    for (size_t k = 0; k < end; k++) {
-        uint32_t j = list[k];
-        double q = s->qty[j];
-        if (b->owner[j] == account || q * sign <= 0.0)
-            continue;
-        if (!(q * (marks[i] - b->entry[j]) > 0.0))
-            continue;
-        s->cand[n++] = j;
-    }
-    int nan = 0;
-    for (size_t k = 0; k < n; k++) {
-        double sc = adl_score(s, s->cand[k], marks);
-        s->score[s->cand[k]] = sc;
-        nan |= isnan(sc);
-    }
-    if (nan)
-        qsort(s->cand, n, sizeof *s->cand, cmp_position);
-    return n;
-}
+/* ADL fills (the ranking is adl.c)                                                          */
 
 /* Close x of candidate j at the bankruptcy price b, off-book and without fee
  * (docs/venues.md b, Binance: "closed at the bankruptcy price of the liquidated
@@ -450,6 +253,7 @@ static void adl_fill(xm_margin_state *s, size_t j, double x, double b)
     s->adl_pos[s->n_adl] = (uint32_t)j;
     s->adl_qty_before[s->n_adl++] = q;
     *holder_base(s, j) += x * sgn * (b - s->book->entry[j]);
+    xm_adl_touch(s->adl, s->book->owner[j], xm_adl_holder(s->book, j));
     s->qty[j] = x >= fabs(q) ? 0.0 : snapped(q - sgn * x, q);
     s->ledger.adl_notional += x * b;
     s->ledger.adl_fills++;
@@ -466,16 +270,19 @@ static double adl_asset(xm_margin_state *s, size_t account, size_t i, double c, 
     if (!(share > 0.0))
         return 0.0;
     double side = c < 0.0 ? 1.0 : -1.0, gap = share / fabs(c), b = p + side * gap;
-    size_t n = adl_candidates(s, account, i, -side, marks);
-    heap_build(s->cand, n, s->score);
     double left = share, cap = fabs(c);
-    while (n > 0 && cap > 0.0 && left > XM_ADL_DONE_REL * share) {
-        uint32_t j = heap_pop(s->cand, &n, s->score);
+    xm_adl_walk w;
+    xm_adl_walk_begin(s, &w, account, i, -side, marks);
+    while (cap > 0.0 && left > XM_ADL_DONE_REL * share) {
+        long j = xm_adl_walk_next(s, &w);
+        if (j < 0)
+            break;
         double x = fmin(fmin(fabs(s->qty[j]), cap), left / gap);
-        adl_fill(s, j, x, b);
+        adl_fill(s, (size_t)j, x, b);
         cap -= x;
         left -= x * gap;
     }
+    xm_adl_walk_end(s, &w);
     return left <= XM_ADL_DONE_REL * share ? share : share - left;
 }
 
@@ -598,6 +405,7 @@ void xm_liq_settle(xm_margin_state *s, size_t account, long position, const doub
     double *base = unit_base(s, account, position);
     int any = 0;
     s->n_adl = 0;
+    xm_adl_touch(s->adl, account, position);
     r.notional = realize(s, u, base, close_qty, exec, &any);
     xm_health h = xm_margin_health(s, account, position, marks);
     r.fee = take_fee(s, base, h.equity, r.notional);

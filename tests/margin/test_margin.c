@@ -915,6 +915,24 @@ static double binance_score(const xm_margin_state *s, size_t j, const double *ma
     return fmax(0.0, upnl) / fmax(1.0, w) * (h.equity > 0.0 ? h.mm / h.equity : 0.0);
 }
 
+/* docs/margin.md's score of venue->adl (Binance above; Bybit, Hyperliquid), from its
+ * definition. */
+static double doc_score(const xm_margin_state *s, size_t j, const double *marks)
+{
+    const xm_accounts *b = s->book;
+    size_t a = b->owner[j];
+    double q = s->qty[j], e = b->entry[j], m = marks[b->asset[j]];
+    long unit = b->mode[a] == XM_CROSS ? XM_UNIT_ACCOUNT : (long)j;
+    double eq = fmax(xm_margin_health(s, a, unit, marks).equity, 1e-12);
+    if (s->venue->adl == XM_ADL_BYBIT) {
+        double pct = (q > 0.0 ? 1.0 : -1.0) * (m - e) / e, lev = fabs(q) * m / eq;
+        return pct > 0.0 ? pct * lev : pct / lev;
+    }
+    if (s->venue->adl == XM_ADL_HYPERLIQUID)
+        return (q > 0.0 ? m / e : e / m) * fabs(q) * m / eq;
+    return binance_score(s, j, marks);
+}
+
 /* The ranking by a scan of the book: positions of asset i on side `sign`, in profit, outside
  * `account`, by score descending then position index. Returns how many. */
 static size_t scan_ranking(const xm_margin_state *s, size_t account, size_t i, double sign,
@@ -927,7 +945,7 @@ static size_t scan_ranking(const xm_margin_state *s, size_t account, size_t i, d
         if (b->asset[j] != i || b->owner[j] == account || q * sign <= 0.0 ||
             !(q * (marks[i] - b->entry[j]) > 0.0))
             continue;
-        score[j] = binance_score(s, j, marks);
+        score[j] = doc_score(s, j, marks);
         size_t k = n++;
         for (; k > 0 && (score[out[k - 1]] < score[j] ||
                          (score[out[k - 1]] == score[j] && out[k - 1] > j)); k--)
@@ -1024,6 +1042,124 @@ static void test_adl_index_matches_scan(void **state)
     xm_venue_clear(&v);
 }
 
+/* A random book for test_adl_rank_matches_rescore: n_acc accounts in runs of 1-3 identical
+ * ones (equal scores, so ties go to the lower index), cross and isolated, long and short BTC
+ * and ETH with entries within 10% of the marks (many exact ties), some hedged; then n_bk
+ * bankrupts, each one losing position 30% under water: cross with a small wallet, or
+ * isolated beside a small opposite position of the same account in profit (which ADL must
+ * skip). Returns the book; bk[k] is bankrupt k's account. */
+static xm_accounts *random_adl_book(int n_acc, int n_bk, const double *marks, size_t *bk)
+{
+    xm_accounts *b = book_new();
+    char id[24];
+    for (int a = 0; a < n_acc;) {
+        int iso = unif() < 0.3, copies = 1 + (int)(3.0 * unif()), npos = 1 + (unif() < 0.4);
+        double w = 2000.0 + 50000.0 * unif(), spec[2][4];
+        for (int k = 0; k < npos; k++) {
+            uint16_t i = unif() < 0.5 ? BTC : ETH;
+            double e = marks[i] * exp(0.1 * (unif() - 0.5));
+            e = unif() < 0.3 ? round(e / (marks[i] / 100.0)) * (marks[i] / 100.0) : e;
+            spec[k][0] = i;
+            spec[k][1] = (unif() < 0.5 ? 1.0 : -1.0) * (1000.0 + 20000.0 * unif()) / e;
+            spec[k][2] = e;
+            spec[k][3] = iso ? 1000.0 + 5000.0 * unif() : 0.0;
+        }
+        for (int c = 0; c < copies && a < n_acc; c++, a++) {
+            snprintf(id, sizeof id, "r%04d", a);
+            account(b, id, iso ? XM_ISOLATED : XM_CROSS, iso ? 0.0 : w);
+            for (int k = 0; k < npos; k++)
+                position(b, (uint16_t)spec[k][0], spec[k][1], spec[k][2], spec[k][3]);
+        }
+    }
+    for (int k = 0; k < n_bk; k++) {
+        int iso = k % 3 == 2;
+        uint16_t i = k % 2 ? ETH : BTC;
+        double side = k % 4 < 2 ? 1.0 : -1.0, e = marks[i] * (1.0 + 0.3 * side);
+        double q = side * (20000.0 + 200000.0 * unif()) / e;
+        bk[k] = b->n_accounts;
+        snprintf(id, sizeof id, "bankrupt%02d", k);
+        account(b, id, iso ? XM_ISOLATED : XM_CROSS, iso ? 0.0 : 100.0);
+        position(b, i, q, e, iso ? 100.0 : 0.0);
+        if (iso)
+            position(b, i, -0.01 * q, marks[i] * (1.0 + 0.05 * side), 1000.0);
+    }
+    return b;
+}
+
+/* Liquidate bankrupt account a (its first position's unit) at marks, selling (buying) 0.5%
+ * under (over) the mark: the fill log must be the prefix of the ranking a full re-score of
+ * the book gives at that moment (scan_ranking, the scores' definitions), with the quantities
+ * before each fill. Returns the number of fills. */
+static size_t settle_against_rescore(xm_margin_state *s, size_t a, const double *marks,
+                                     uint32_t *want, double *score)
+{
+    const xm_accounts *b = s->book;
+    size_t j0 = b->first[a], i = b->asset[j0];
+    long unit = b->mode[a] == XM_CROSS ? XM_UNIT_ACCOUNT : (long)j0;
+    double side = b->qty[j0] > 0.0 ? 1.0 : -1.0, exec[2] = {marks[0], marks[1]};
+    exec[i] *= 1.0 - 0.005 * side;
+    size_t n = scan_ranking(s, a, i, -side, marks, want, score);
+    double *before = calloc(n ? n : 1, sizeof *before);
+    double *close = calloc(b->n_positions, sizeof *close);
+    assert_true(before && close);
+    for (size_t c = 0; c < n; c++)
+        before[c] = s->qty[want[c]];
+    assert_true(xm_liq_plan(s, a, unit, marks, close) >= 1);
+    xm_liq_settle(s, a, unit, close, exec, marks, NULL);
+    check_identities(&s->ledger);
+    assert_true(s->n_adl <= n);
+    assert_memory_equal(s->adl_pos, want, s->n_adl * sizeof *want);
+    assert_memory_equal(s->adl_qty_before, before, s->n_adl * sizeof *before);
+    free(before);
+    free(close);
+    return s->n_adl;
+}
+
+/* The kept ranking (src/margin/adl.c: heaps kept across settlements at the same marks,
+ * re-scoring only touched units) against a full re-score before every settlement, for the
+ * three rankings, on random books with ties: 40 bankrupts in rounds at marks A, B, A again
+ * and C (a new epoch each time), partly covered deficits (partial fills leave positions in
+ * the heaps), an account restored in the middle (the rank must notice). */
+static void test_adl_rank_matches_rescore(void **state)
+{
+    (void)state;
+    enum { N_ACC = 600, N_BK = 40 };
+    const xm_adl_ranking rankings[3] = {XM_ADL_BINANCE, XM_ADL_BYBIT, XM_ADL_HYPERLIQUID};
+    const double base[2] = {89000.0, 3000.0};
+    const double round_marks[4][2] = {
+        {89000.0, 3000.0}, {88123.5, 3011.25}, {89000.0, 3000.0}, {89700.0, 2990.5}};
+    for (int r = 0; r < 3; r++) {
+        xm_venue v;
+        venue_new(&v, 0.0, btc_binance_aug2025, N_OF(btc_binance_aug2025), eth_flat,
+                  N_OF(eth_flat));
+        v.fee_rate = 0.0;
+        v.adl = rankings[r];
+        size_t bk[N_BK], fills = 0, partial = 0;
+        xm_accounts *b = random_adl_book(N_ACC, N_BK, base, bk);
+        xm_error err;
+        xm_margin_state *s = xm_margin_state_alloc(b, &v, &err);
+        uint32_t *want = calloc(b->n_positions, sizeof *want);
+        double *score = calloc(b->n_positions, sizeof *score);
+        assert_true(s && want && score);
+        for (int k = 0; k < N_BK; k++) {
+            const double *marks = round_marks[k * 4 / N_BK];
+            if (k == N_BK / 2 && s->n_adl > 0)   /* undo the last fills' first counterparty */
+                xm_margin_state_restore(s, b->owner[s->adl_pos[0]]);
+            size_t nf = settle_against_rescore(s, bk[k], marks, want, score);
+            fills += nf;
+            partial += nf > 0 && s->qty[s->adl_pos[nf - 1]] != 0.0;
+        }
+        print_message("ranking %d: %zu fills, %zu walks ending in a partial fill\n", r, fills,
+                      partial);
+        assert_true(fills > 200 && partial > 5);
+        free(want);
+        free(score);
+        xm_margin_state_free(s);
+        xm_accounts_free(b);
+        xm_venue_clear(&v);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1043,6 +1179,7 @@ int main(void)
         cmocka_unit_test(test_adl_splits_by_asset_notional),
         cmocka_unit_test(test_settle_clamps_and_edges),
         cmocka_unit_test(test_adl_index_matches_scan),
+        cmocka_unit_test(test_adl_rank_matches_rescore),
     };
     return xm_run_tests(tests, NULL, NULL);
 }
