@@ -3,8 +3,9 @@
 # bit: `run` on the three bundled models and a market-only model, `run --stats binned`, a
 # sharded run merged, `calibrate`, `check` and `liqprice`. Every number is parsed (JSON and CSV)
 # and compared as an IEEE double, so a file whose text changed but whose values did not is
-# reported as "same values, number text differs"; timing fields (elapsed_s, paths_per_s, threads) are
-# left out. Use it after any refactor that must not change results.
+# reported as "same values, number text differs"; timing fields (elapsed_s, paths_per_s, threads) and
+# the run id (run_id, a fresh one per run) are left out, and so is the sets directory DIR/.xmrisk
+# (the result names resolve into it). Use it after any refactor that must not change results.
 #
 # Usage: bench/compare-results.sh OLD_XMRISK NEW_XMRISK [WORK_DIR]
 # Environment: PATHS=2000 (paths per run; stress.yaml gets PATHS/4), SEED=20261125,
@@ -54,7 +55,7 @@ done
 "$py" - "$work/old" "$work/new" <<'PY' || status=1
 import csv, json, os, re, struct, sys
 old, new = sys.argv[1], sys.argv[2]
-TIMING = {"elapsed_s", "paths_per_s", "threads"}
+TIMING = {"elapsed_s", "paths_per_s", "threads", "run_id"}
 def bits(x): return struct.pack("<d", x)
 def same_json(a, b, path=""):
     if isinstance(a, dict) and isinstance(b, dict):
@@ -74,7 +75,7 @@ def same_json(a, b, path=""):
         return None if bits(float(a)) == bits(float(b)) and type(a) == type(b) else f"{path}: {a!r} vs {b!r}"
     return None if a == b else f"{path}: {a!r} vs {b!r}"
 def untimed(t):  # the text without the timing fields' values
-    return re.sub(rb'"(elapsed_s|paths_per_s|threads)": *[^,}\n]*', b'', t)
+    return re.sub(rb'"(elapsed_s|paths_per_s|threads|run_id)": *[^,}\n]*(, )?', b'', t)
 def num(s):
     try: return bits(float(s))
     except ValueError: return s
@@ -89,6 +90,7 @@ bad = 0; n = 0
 for dirpath, _, files in sorted(os.walk(old)):
     for f in sorted(files):
         pa = os.path.join(dirpath, f); rel = os.path.relpath(pa, old); pb = os.path.join(new, rel)
+        if "/.xmrisk" in pa: continue
         if f in ("stdout.txt", "stderr.txt") and "/cli/" not in pa: continue
         n += 1
         if not os.path.exists(pb): print(f"  MISSING in new: {rel}"); bad += 1; continue
@@ -108,6 +110,7 @@ for dirpath, _, files in sorted(os.walk(old)):
 for dirpath, _, files in os.walk(new):
     for f in files:
         rel = os.path.relpath(os.path.join(dirpath, f), new)
+        if "/.xmrisk" in dirpath: continue
         if not os.path.exists(os.path.join(old, rel)): print(f"  NEW only: {rel}")
 print(f"compare-results: {n} files compared, {bad} differ")
 sys.exit(1 if bad else 0)

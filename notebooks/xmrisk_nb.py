@@ -115,12 +115,16 @@ class Run:
 
 
 def read_run(d: Path, stdout: str = "") -> Run:
+    """The result files of DIR, all of one run: read from the set DIR/.xmrisk/current
+    resolves to (docs/interface.md "Result files"), else from DIR."""
     d = Path(d)
-    with open(d / "summary.json") as f:
+    cur = d / ".xmrisk" / "current"
+    s = cur.resolve() if cur.exists() else d
+    with open(s / "summary.json") as f:
         summary = json.load(f)
-    acc = d / "accounts.csv"
+    acc = s / "accounts.csv"
     accounts = pd.read_csv(acc, dtype={"id": str}) if acc.exists() else None
-    paths = pd.read_csv(d / "paths.csv")
+    paths = pd.read_csv(s / "paths.csv")
     return Run(d, summary, accounts, paths, stdout)
 
 

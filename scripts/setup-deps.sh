@@ -7,7 +7,7 @@
 set -euo pipefail
 
 build_pkgs="gcc g++ make cmake pkg-config libgsl-dev libcmocka-dev libfyaml-dev"
-test_pkgs="libpcg-cpp-dev python3 python3-numpy python3-yaml python3-pandas python3-matplotlib python3-nbconvert python3-ipykernel clang libclang-rt-14-dev libomp-dev valgrind libopenmpi-dev openmpi-bin"
+test_pkgs="libpcg-cpp-dev python3 python3-numpy python3-yaml python3-pandas python3-matplotlib python3-nbconvert python3-ipykernel clang libclang-rt-14-dev libomp-dev valgrind strace libopenmpi-dev openmpi-bin"
 
 want="$build_pkgs"
 if [ "${XM_DEPS_MINIMAL:-0}" != 1 ]; then want="$want $test_pkgs"; fi

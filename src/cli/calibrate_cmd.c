@@ -273,22 +273,17 @@ typedef struct {
     xm_cal_report rep;
     xm_run_opts sim;
     double z;
+    char dir[4096];  /* --out, else results/<model name>: checked before the search */
 } cal_job;
 
-/* Write DIR/calibration.json (DIR: --out, else results/<model name>) and print the table;
- * the exit status. */
-static int publish(const cal_job *j, const xm_model *m, xm_error *err)
+/* Write DIR/calibration.json and print the table; the exit status. */
+static int publish(const cal_job *j, xm_error *err)
 {
-    char dir[4096];
-    if (j->a->out_dir)
-        snprintf(dir, sizeof dir, "%s", j->a->out_dir);
-    else
-        xm_cli_default_out_dir(m->name, dir, sizeof dir);
-    if (xm_cal_write_json(dir, &j->rep, err) != XM_OK)
+    if (xm_cal_write_json(j->dir, &j->rep, err) != XM_OK)
         return xm_cli_fail(err);
     if (!j->a->quiet) {
         xm_cal_print(stdout, &j->rep);
-        printf("calibration: %s/calibration.json\n", dir);
+        printf("calibration: %s/calibration.json\n", j->dir);
     }
     return 0;
 }
@@ -341,7 +336,7 @@ static int run_position(cal_job *j, const xm_model *m, xm_error *err)
         rc = 0;
     }
     if (rc == 0) {
-        rc = publish(j, m, err);
+        rc = publish(j, err);
     }
     xm_cal_position_res_clear(&res);
     xm_cal_extremes_free(e);
@@ -411,7 +406,7 @@ static int run_tiers(cal_job *j, const xm_model *m, xm_error *err)
         r->threads = e->threads;
         r->tiers = res;
         r->elapsed_s = e->elapsed_s;
-        rc = publish(j, m, err);
+        rc = publish(j, err);
     }
     for (size_t i = 0; res != NULL && i < r->n_tiers; i++)
         xm_cal_tiers_res_clear(&res[i]);
@@ -482,7 +477,7 @@ static int run_venue(cal_job *j, const xm_model *m, xm_error *err)
         r->venue = &res;
         r->elapsed_s = res.elapsed_s;
         r->threads = j->sim.threads;
-        rc = publish(j, m, err);
+        rc = publish(j, err);
     }
     xm_cal_venue_res_clear(&res);
     return rc;
@@ -526,6 +521,9 @@ static int dispatch(const cal_args *a, xm_model *loaded, const xm_cli_env *env, 
         return xm_cli_usage(CAL, "--asset does not apply to venue-level questions (use --mmr-tier "
                             "SYM:K to vary a tier's rate)");
     }
+    int rc = xm_cli_out_dir(a->out_dir, m.name, j.dir, sizeof j.dir);
+    if (rc != 0)
+        return rc;
     env->catch_signals();
     if (r->kind == XM_CAL_POSITION)
         return run_position(&j, &m, err);

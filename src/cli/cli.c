@@ -3,6 +3,9 @@
 
 #include <stdio.h>
 
+#include "mpi_comm.h"
+#include "xmrisk/outfile.h"
+
 int xm_cli_fail(const xm_error *err)
 {
     fprintf(stderr, "xmrisk: %s\n", err->msg);
@@ -26,6 +29,18 @@ void xm_cli_default_out_dir(const char *name, char *dir, size_t size)
     }
     safe[k] = '\0';
     snprintf(dir, size, "results/%s", k ? safe : "model");
+}
+
+int xm_cli_out_dir(const char *opt, const char *model_name, char *dir, size_t size)
+{
+    if (opt != NULL)
+        snprintf(dir, size, "%s", opt);
+    else
+        xm_cli_default_out_dir(model_name, dir, size);
+    xm_error err;
+    xm_error_clear(&err);
+    int rc = xm_mpi_rank() == 0 && xm_outdir_check(dir, &err) != XM_OK ? 1 : 0;
+    return xm_mpi_agree(rc, &err) != 0 ? xm_cli_fail(&err) : 0;
 }
 
 void xm_cli_print_results(const char *dir, const xm_run_result *r)

@@ -30,6 +30,10 @@ int xm_cli_fail_input(const xm_error *err);
  * free-text name can never point outside results/. */
 void xm_cli_default_out_dir(const char *name, char *dir, size_t size);
 
+/* The output directory: `opt` (--out), else results/<model_name>, into dir; checked before
+ * any work (xm_outdir_check, on rank 0). 0, or the exit status after printing the error. */
+int xm_cli_out_dir(const char *opt, const char *model_name, char *dir, size_t size);
+
 /* "results: DIR/summary.json, DIR/accounts.csv[, DIR/paths.csv]" for result r. */
 void xm_cli_print_results(const char *dir, const xm_run_result *r);
 

@@ -314,21 +314,17 @@ static int write_merged(const merge_args *m, size_t n, xm_part **parts)
     if (st == XM_OK && (model = xm_part_report_model(parts[0], &err)) == NULL)
         st = err.status;
     char dir[XM_PATH_MAX];
-    if (st == XM_OK) {
-        if (m->out_dir != NULL)
-            snprintf(dir, sizeof dir, "%s", m->out_dir);
-        else
-            xm_cli_default_out_dir(model->name, dir, sizeof dir);
+    int rc = st == XM_OK ? xm_cli_out_dir(m->out_dir, model->name, dir, sizeof dir) : 0;
+    if (st == XM_OK && rc == 0)
         st = xm_run_report_write(dir, model, r, &err);
-    }
-    if (st == XM_OK && !m->quiet) {
+    if (st == XM_OK && rc == 0 && !m->quiet) {
         xm_run_report_print(stdout, model, r);
         printf("\nmerged %zu part%s", n, n == 1 ? "" : "s");
         xm_cli_print_results(dir, r);
     }
     xm_model_free(model);
     xm_run_result_free(r);
-    return st == XM_OK ? 0 : xm_cli_fail(&err);
+    return rc != 0 ? rc : st == XM_OK ? 0 : xm_cli_fail(&err);
 }
 
 static int merge_files(const merge_args *m, const char **files, size_t n)

@@ -257,11 +257,6 @@ static int cmd_run(int argc, char **argv, const xm_cli_env *env)
         xm_model_free(model);
         return xm_cli_usage("run", "--shard and --checkpoint need a model with accounts");
     }
-    char dir[4096];
-    if (a.out_dir != NULL)
-        snprintf(dir, sizeof dir, "%s", a.out_dir);
-    else
-        xm_cli_default_out_dir(model->name, dir, sizeof dir);
 
     progress_state ps = {xm_now_s(), 0.0};
     xm_run_opts opts = {
@@ -272,7 +267,10 @@ static int cmd_run(int argc, char **argv, const xm_cli_env *env)
         .progress_ctx = &ps,
         .stop = env->stop,
     };
+    char dir[4096];
     int rc = choose_stats(model, &a, &opts);
+    if (rc == 0)  /* usage errors (exit 2) first, then the output directory */
+        rc = xm_cli_out_dir(a.out_dir, model->name, dir, sizeof dir);
     if (rc != 0) {
         xm_model_free(model);
         return rc;

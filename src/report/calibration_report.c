@@ -47,7 +47,7 @@ static void json_search(FILE *fp, const char *answer_key, const xm_cal_search *s
             s->monotone ? "true" : "false");
 }
 
-static void json_head(FILE *fp, const xm_cal_report *r)
+static void json_head(FILE *fp, const xm_cal_report *r, const char *run_id)
 {
     const xm_model *m = r->model;
     fprintf(fp, "{\n  \"xmrisk_version\": \"%s\",\n  \"kind\": \"%s\",\n  \"model\": ",
@@ -59,6 +59,7 @@ static void json_head(FILE *fp, const xm_cal_report *r)
             (unsigned long long)r->seed, (unsigned long long)r->paths, m->steps);
     xm_json_key_num(fp, "horizon_days", m->horizon_days, ",\n  ");
     fprintf(fp, "\"threads\": %d,\n  ", r->threads);
+    fprintf(fp, "\"run_id\": \"%s\", ", run_id);
     xm_json_key_num(fp, "elapsed_s", r->elapsed_s, ",\n  ");
     xm_json_key_num(fp, "confidence", r->confidence, ",\n  ");
     xm_json_key_num(fp, "precision", r->precision, ",\n");
@@ -160,7 +161,9 @@ xm_status xm_cal_write_json(const char *dir, const xm_cal_report *r, xm_error *e
         st = xm_outfile_open(&f, dir, "calibration.json", err);
     if (st != XM_OK)
         return st;
-    json_head(f.fp, r);
+    char run_id[XM_RUN_ID_LEN];
+    xm_run_id_make(run_id);
+    json_head(f.fp, r, run_id);
     if (r->kind == XM_CAL_POSITION)
         json_position(f.fp, r);
     else if (r->kind == XM_CAL_TIERS)

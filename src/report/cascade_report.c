@@ -398,7 +398,7 @@ static xm_status json_histograms(FILE *fp, const xm_model *m, const xm_run_resul
 }
 
 static void write_summary_head(FILE *fp, const xm_model *m, const xm_run_result *r,
-                               const run_stats *s)
+                               const run_stats *s, const char *run_id)
 {
     fputs("{\n  \"model\": ", fp);
     xm_json_string(fp, m->name ? m->name : "");
@@ -407,7 +407,7 @@ static void write_summary_head(FILE *fp, const xm_model *m, const xm_run_result 
             (unsigned long long)r->seed, (unsigned long long)r->paths_done,
             (unsigned long long)r->paths, m->steps);
     xm_json_key_num(fp, "horizon_days", m->horizon_days, ",\n  ");
-    fprintf(fp, "\"threads\": %d, ", r->threads);
+    fprintf(fp, "\"run_id\": \"%s\", \"threads\": %d, ", run_id, r->threads);
     xm_json_key_num(fp, "elapsed_s", r->elapsed_s, ", ");
     xm_json_key_num(fp, "paths_per_s",
                     r->elapsed_s > 0 ? (double)r->paths_done / r->elapsed_s : 0.0, ",\n  ");
@@ -531,41 +531,27 @@ static void write_paths_csv(FILE *fp, const xm_model *m, const xm_run_result *r)
 enum { F_SUMMARY, F_ACCOUNTS, F_PATHS, F_COUNT };
 static const char *const file_name[F_COUNT] = {"summary.json", "accounts.csv", "paths.csv"};
 
-/* Remove DIR/name (a binned result has no paths.csv: one from an earlier run would not be of
- * this result). */
-static xm_status remove_stale(const char *dir, const char *name, xm_error *err)
-{
-    char path[XM_PATH_MAX];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if (unlink(path) != 0 && errno != ENOENT)
-        return xm_error_set(err, XM_EIO, "%s: cannot remove a stale file: %s", path,
-                            strerror(errno));
-    return XM_OK;
-}
-
 xm_status xm_run_report_write(const char *dir, const xm_model *model, const xm_run_result *r,
                               xm_error *err)
 {
     if (r == NULL || r->acc == NULL || (r->paths_done > 0 && r->pm == NULL && r->ps == NULL))
         return xm_error_set(err, XM_EUSAGE, "run report: no result to write");
-    xm_status st = xm_mkdir_p(dir, err);
-    if (st != XM_OK)
-        return st;
     run_stats s;
-    st = compute_stats(model, r, &s, err);
+    xm_status st = compute_stats(model, r, &s, err);
     if (st != XM_OK)
         return st;
-
+    xm_outset set;
+    st = xm_outset_begin(&set, dir, err);
     int n_files = r->ps != NULL ? F_PATHS : F_COUNT;  /* binned: no per-path rows */
     xm_outfile f[F_COUNT];
     memset(f, 0, sizeof f);
     for (int i = 0; i < n_files && st == XM_OK; i++) {
-        st = xm_outfile_open(&f[i], dir, file_name[i], err);
+        st = xm_outfile_open(&f[i], set.set_dir, file_name[i], err);
         if (st == XM_OK)
             setvbuf(f[i].fp, NULL, _IOFBF, 1 << 20); /* a million accounts: big writes */
     }
     if (st == XM_OK) {
-        write_summary_head(f[F_SUMMARY].fp, model, r, &s);
+        write_summary_head(f[F_SUMMARY].fp, model, r, &s, set.run_id);
         st = json_histograms(f[F_SUMMARY].fp, model, r, err);
     }
     if (st == XM_OK) {
@@ -573,14 +559,12 @@ xm_status xm_run_report_write(const char *dir, const xm_model *model, const xm_r
         if (n_files == F_COUNT)
             write_paths_csv(f[F_PATHS].fp, model, r);
     }
-    /* All on disk before any is published (a full disk fails with nothing published); then a
-     * paths.csv of an earlier run goes. */
+    /* Published as one set; a binned result withdraws the paths.csv of an earlier run. */
     if (st == XM_OK)
-        st = xm_outfile_publish(f, (size_t)n_files, err);
-    if (st == XM_OK && n_files < F_COUNT)
-        st = remove_stale(dir, file_name[F_PATHS], err);
+        st = xm_outset_publish(&set, f, (size_t)n_files, file_name, F_COUNT, err);
     for (int i = 0; i < F_COUNT; i++)
         xm_outfile_abort(&f[i]);
+    xm_outset_abort(&set);
     run_stats_free(&s);
     return st;
 }

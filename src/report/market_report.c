@@ -110,7 +110,7 @@ static void json_asset(FILE *fp, const xm_asset *a, const xm_asset_summary *s, i
 }
 
 static void write_summary_json(FILE *fp, const xm_model *m, const xm_market_result *r,
-                               const xm_market_summary *s)
+                               const xm_market_summary *s, const char *run_id)
 {
     fputs("{\n  \"model\": ", fp);
     xm_json_string(fp, m->name);
@@ -118,7 +118,8 @@ static void write_summary_json(FILE *fp, const xm_model *m, const xm_market_resu
     fprintf(fp, "  \"seed\": %llu, \"paths\": %llu, \"steps\": %u, ",
             (unsigned long long)r->seed, (unsigned long long)r->paths_done, m->steps);
     xm_json_key_num(fp, "horizon_days", m->horizon_days, ",\n");
-    fprintf(fp, "  \"threads\": %d, \"elapsed_s\": %.6f,\n", r->threads, r->elapsed_s);
+    fprintf(fp, "  \"run_id\": \"%s\", \"threads\": %d, \"elapsed_s\": %.6f,\n", run_id,
+            r->threads, r->elapsed_s);
     fputs("  \"market\": {\n    \"process\": ", fp);
     xm_json_string(fp, xm_process_name(m->market.process));
     fprintf(fp, ",\n    \"correlation_repaired\": %s,\n",
@@ -149,27 +150,30 @@ static void write_paths_csv(FILE *fp, const xm_model *m, const xm_market_result 
     }
 }
 
+/* The result names of a run: a market-only run has no accounts.csv, and one of an earlier run
+ * with accounts is withdrawn when this set is published. */
+static const char *const result_names[] = {"summary.json", "paths.csv", "accounts.csv"};
+
 xm_status xm_market_report_write(const char *dir, const xm_model *model, const xm_market_result *r,
                           const xm_market_summary *s, xm_error *err)
 {
-    xm_status st = xm_mkdir_p(dir, err);
-    if (st != XM_OK)
-        return st;
+    xm_outset set;
+    xm_status st = xm_outset_begin(&set, dir, err);
     xm_outfile f[2];  /* summary.json, paths.csv */
     memset(f, 0, sizeof f);
-    st = xm_outfile_open(&f[0], dir, "summary.json", err);
-    if (st == XM_OK)
-        st = xm_outfile_open(&f[1], dir, "paths.csv", err);
-    if (st != XM_OK) {
-        xm_outfile_abort(&f[0]);
-        return st;
+    for (int i = 0; i < 2 && st == XM_OK; i++)
+        st = xm_outfile_open(&f[i], set.set_dir, result_names[i], err);
+    if (st == XM_OK) {
+        write_summary_json(f[0].fp, model, r, s, set.run_id);
+        write_paths_csv(f[1].fp, model, r);
+        /* Both files on disk before either is published: a full disk fails with nothing
+         * published (tests/cli/test_fulldisk.sh). */
+        st = xm_outset_publish(&set, f, 2, result_names, 3, err);
     }
-    write_summary_json(f[0].fp, model, r, s);
-    write_paths_csv(f[1].fp, model, r);
-    /* Both files on disk before either is published. Committing paths.csv first used to leave
-     * it under its final name, next to no summary.json (or an older one), when the disk filled
-     * up during summary.json's flush (tests/cli/test_fulldisk.sh). */
-    return xm_outfile_publish(f, 2, err);
+    xm_outfile_abort(&f[0]);
+    xm_outfile_abort(&f[1]);
+    xm_outset_abort(&set);
+    return st;
 }
 
 /* ---- human summary ---- */

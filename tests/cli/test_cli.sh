@@ -106,6 +106,20 @@ expect 2 "calibrate: 100000000000 paths need about" -- \
   "$xm" calibrate "$models/default.yaml" --asset BTC --target-p-liq 0.01 --paths 100000000000 --out "$work/huge"
 [ -e "$work/huge" ] && bad "a refused run wrote $work/huge" || ok
 
+# --out a dangling symbolic link: one line naming it, exit 1, before any work (the runs asked
+# for would take hours), for run, merge and calibrate.
+ln -s "$work/nowhere/x" "$work/dangling"
+"$xm" run "$models/default.yaml" --paths 20 --shard 0/1 --out "$work/onepart" --quiet || bad "shard 0/1"
+dang="$work/dangling: a symbolic link to $work/nowhere/x, which does not exist"
+expect 1 "$dang" -- timeout 30 "$xm" run "$models/default.yaml" --paths 1000000000 --stats binned --out "$work/dangling"
+expect 1 "$dang" -- timeout 30 "$xm" run "$models/default.yaml" --paths 1000000000 --stats binned --out "$work/dangling/sub"
+expect 1 "$dang" -- timeout 30 "$xm" merge "$work/onepart/part-0-of-1.xmp" --out "$work/dangling"
+expect 1 "$dang" -- timeout 30 "$xm" calibrate "$models/default.yaml" --asset BTC --target-p-liq 0.01 \
+  --paths 100000000 --out "$work/dangling"
+expect 1 "$work/onepart/part-0-of-1.xmp: not a directory" -- \
+  timeout 30 "$xm" run "$models/default.yaml" --paths 1000000000 --stats binned --out "$work/onepart/part-0-of-1.xmp"
+[ -e "$work/nowhere" ] && bad "a refused --out created $work/nowhere" || ok
+
 # SIGTERM and SIGINT while the workers run: exit 1, the number of finished paths on standard
 # error, no result file and no temporary file left (a kill between the writes and the renames
 # is covered by xm_outfile: nothing is published before every file is complete).

@@ -90,11 +90,24 @@ unchanged() {
   [ "$(ls -A "$1")" = "$(ls -A "$k")" ] && ok || bad "$1: files changed: $(ls -A "$1" | tr '\n' ' ')"
   diff -r "$k" "$1" >/dev/null && ok || bad "$1: a previous result was modified"
 }
-# empty DIR: DIR does not exist or holds nothing (no result, no temporary file).
-empty() { [ -z "$(ls -A "$1" 2>/dev/null)" ] && ok || bad "$1 should be empty: $(ls -A "$1" | tr '\n' ' ')"; }
+# files DIR: what DIR holds, DIR/.xmrisk (the result sets, docs/interface.md "Result files")
+# listed as "SETS[current + N sets]"; a failed first run leaves "SETS[]" at most.
+files() {
+  ls -A "$1" 2>/dev/null | while read -r f; do
+    if [ "$f" = .xmrisk ]; then
+      printf 'SETS[%s]\n' "$(ls -A "$1/.xmrisk" | sed 's/^[0-9]\{8\}T[0-9]\{6\}Z-[0-9a-f]\{12\}$/set/' | sort | tr '\n' ' ')"
+    else echo "$f"; fi
+  done
+}
+# empty DIR: DIR does not exist or holds nothing (no result, no temporary file) but an empty
+# .xmrisk (the result sets' directory, kept once made: it is also their lock).
+empty() {
+  local l; l=$(files "$1" | grep -vx 'SETS\[\]')
+  [ -z "$l" ] && ok || bad "$1 should be empty: $(echo $l)"
+}
 
-# A result file without its timing fields (elapsed_s, paths_per_s: JSON only).
-strip() { sed -E 's/"(elapsed_s|paths_per_s)": [^,}]*//g' "$1"; }
+# A result file without its timing fields (elapsed_s, paths_per_s: JSON only) and run id.
+strip() { sed -E 's/"(elapsed_s|paths_per_s|run_id)": [^,}]*//g' "$1"; }
 # same A B: the result files of A and B are equal, timing aside.
 same() {
   local f
@@ -200,18 +213,18 @@ sweep() {
     "$@" >/dev/null 2>"$work/stderr"; rc=$?
     if [ "$rc" = 0 ]; then
       wins=$((wins + 1))
-      for f in $(ls -A "$ref"); do
+      for f in $(ls "$ref"); do
         case $f in
           *.json) cmp -s <(strip "$ref/$f") <(strip "$out/$f") ;;
           *.xmp) [ "$(stat -c %s "$ref/$f")" = "$(stat -c %s "$out/$f" 2>/dev/null)" ] ;;  # timing inside
           *) cmp -s "$ref/$f" "$out/$f" ;;
         esac || bad "$name with $kb KB free: exit 0 but $f differs from the reference"
       done
-      [ "$(ls -A "$out")" = "$(ls -A "$ref")" ] || bad "$name with $kb KB free: files $(ls -A "$out" | tr '\n' ' ')"
+      [ "$(files "$out")" = "$(files "$ref")" ] || bad "$name with $kb KB free: files $(files "$out" | tr '\n' ' ')"
     elif [ "$rc" = 1 ] && [ "$(wc -l < "$work/stderr")" = 1 ] && grep -q "$ENOSPC" "$work/stderr"; then
       fails_seen=$((fails_seen + 1))
-      [ -z "$(ls -A "$out" 2>/dev/null)" ] \
-        || bad "$name with $kb KB free: failed but left $(ls -A "$out" | tr '\n' ' ')"
+      [ -z "$(files "$out" | grep -vx 'SETS\[\]')" ] \
+        || bad "$name with $kb KB free: failed but left $(files "$out" | tr '\n' ' ')"
     else
       bad "$name with $kb KB free: exit $rc: $(cat "$work/stderr")"
     fi
@@ -240,12 +253,12 @@ for d in run market shard merged cal ck; do keep "$ro/$d"; done
 mount -o remount,ro "$ro" || bad "remount read-only"
 touch "$ro/probe" 2>/dev/null && bad "$ro is writable after remount,ro" || ok
 EROFS="Read-only file system"
-fails "^xmrisk: $ro/run/summary\.json: cannot write: $EROFS\$" -- "$xm" run "$model" --paths "$P" --out "$ro/run"
-fails "^xmrisk: $ro/market/summary\.json: cannot write: $EROFS\$" -- "$xm" run "$market" --paths "$P" --out "$ro/market"
-fails "^xmrisk: $ro/shard/part-0-of-2\.xmp: cannot write: $EROFS\$" -- \
+fails "^xmrisk: $ro/run: cannot write: $EROFS\$" -- "$xm" run "$model" --paths "$P" --out "$ro/run"
+fails "^xmrisk: $ro/market: cannot write: $EROFS\$" -- "$xm" run "$market" --paths "$P" --out "$ro/market"
+fails "^xmrisk: $ro/shard: cannot write: $EROFS\$" -- \
   "$xm" run "$model" --paths "$P" --shard 0/2 --out "$ro/shard"
-fails "^xmrisk: $ro/merged/summary\.json: cannot write: $EROFS\$" -- "$xm" merge "${parts[@]}" --out "$ro/merged"
-fails "^xmrisk: $ro/cal/calibration\.json: cannot write: $EROFS\$" -- "$xm" "${cal[@]}" --out "$ro/cal"
+fails "^xmrisk: $ro/merged: cannot write: $EROFS\$" -- "$xm" merge "${parts[@]}" --out "$ro/merged"
+fails "^xmrisk: $ro/cal: cannot write: $EROFS\$" -- "$xm" "${cal[@]}" --out "$ro/cal"
 # the checkpoint is tried before any work
 fails "^xmrisk: cannot write the checkpoint: $ro/ck/ck\.xmp: cannot write: $EROFS\$" -- \
   "$xm" run "$model" --paths "$P" --checkpoint "$ro/ck/ck.xmp" --out "$work/never"
