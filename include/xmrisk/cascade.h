@@ -20,6 +20,7 @@
 #ifndef XMRISK_CASCADE_H
 #define XMRISK_CASCADE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -92,11 +93,18 @@ typedef struct xm_cascade_ws xm_cascade_ws;  /* per thread: path, margin state, 
 xm_cascade_ws *xm_cascade_ws_alloc(const xm_model *m, int naive, xm_error *err);
 void xm_cascade_ws_free(xm_cascade_ws *w);
 
+/* Optional stop flag (NULL: none; the caller keeps it alive while the workspace runs paths):
+ * read before every step, every cascade round and every settlement of a round. */
+void xm_cascade_ws_set_stop(xm_cascade_ws *w, const volatile sig_atomic_t *stop);
+
 /* Run path `path` of a run seeded `seed`. Writes *pm, the per-asset lowest mark relative to
  * S0 (min_ratio[i]) and the log impact I_i at that moment (impact_at_min[i]; the mark then
- * was exp(I_i) times the exogenous price), and adds the path to *acc. */
-void xm_cascade_run_path(xm_cascade_ws *w, uint64_t seed, uint64_t path, xm_path_metrics *pm,
-                         double *min_ratio, double *impact_at_min, xm_cascade_acc *acc);
+ * was exp(I_i) times the exogenous price), and adds the path to *acc: XM_OK. XM_EINTR when
+ * the stop flag was raised before the path ended: *pm, min_ratio, impact_at_min and *acc are
+ * then untouched (a path is counted whole or not at all); the workspace stays usable. */
+xm_status xm_cascade_run_path(xm_cascade_ws *w, uint64_t seed, uint64_t path,
+                              xm_path_metrics *pm, double *min_ratio, double *impact_at_min,
+                              xm_cascade_acc *acc);
 
 /* Work counters of the last path (for benchmarks and the fast-path test). */
 uint64_t xm_cascade_checks(const xm_cascade_ws *w);

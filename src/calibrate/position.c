@@ -76,12 +76,13 @@ typedef struct {
     xm_cal_extremes *e;
 } extremes_ctx;
 
-static void extremes_path_fn(void *ctx, void *ws, uint64_t p)
+static xm_status extremes_path_fn(void *ctx, void *ws, uint64_t p)
 {
     const extremes_ctx *c = ctx;
     xm_cal_extremes *e = c->e;
     extremes_path(ws, &c->model->market, e->steps, e->seed, p, e->paths, e->min_sorted,
                   e->max_sorted);
+    return XM_OK;   /* a market path is short: stops are taken between paths */
 }
 
 static xm_status extremes_run(const xm_model *model, xm_cal_extremes *e,

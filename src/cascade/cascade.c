@@ -136,6 +136,9 @@ struct xm_cascade_ws {
                                   * tier cap (model.md §3), INFINITY between uses */
     uint64_t checks;
     uint32_t floor_hits, beyond_events;  /* the path's numerical-rule counters (model.md §7) */
+    /* The path's cascades, added to the caller's accumulator only when the path finishes. */
+    uint64_t hist[XM_HIST_BINS], cascades;
+    const volatile sig_atomic_t *stop;   /* optional: checked per step, round and settlement */
 };
 
 static void count_units(xm_cascade_ws *w)
@@ -487,6 +490,16 @@ xm_cascade_ws *xm_cascade_ws_alloc(const xm_model *m, int naive, xm_error *err)
     return w;
 }
 
+void xm_cascade_ws_set_stop(xm_cascade_ws *w, const volatile sig_atomic_t *stop)
+{
+    w->stop = stop;
+}
+
+static int stop_raised(const xm_cascade_ws *w)
+{
+    return w->stop != NULL && *w->stop;
+}
+
 uint64_t xm_cascade_checks(const xm_cascade_ws *w)
 {
     return w->checks;
@@ -580,6 +593,8 @@ static void reset_path(xm_cascade_ws *w, uint64_t seed, uint64_t path)
         w->acct_adl[w->adl_accts[k]] = 0;
     w->n_liq_accts = w->n_adl_accts = w->n_dirty = 0;
     w->checks = 0;
+    memset(w->hist, 0, sizeof w->hist);
+    w->cascades = 0;
     if (!w->naive)
         xm_recheck_begin(w->watch);
 }
@@ -666,11 +681,15 @@ static void note_liquidated(xm_cascade_ws *w, size_t a, uint32_t step)
     w->liq_accts[w->n_liq_accts++] = (uint32_t)a;
 }
 
-/* Settle the round in unit order (model.md §5.3.5), then re-mark (§5.3.6). */
-static void settle_round(xm_cascade_ws *w, size_t nl, uint32_t step, xm_path_metrics *pm,
-                         double *min_ratio, double *impact_at_min)
+/* Settle the round in unit order (model.md §5.3.5), then re-mark (§5.3.6). A stop is checked
+ * before each settlement (one can take long: ADL over the whole book); 1 when stopped, the
+ * round then left half done (the path is dropped). */
+static int settle_round(xm_cascade_ws *w, size_t nl, uint32_t step, xm_path_metrics *pm,
+                        double *min_ratio, double *impact_at_min)
 {
     for (size_t k = 0; k < nl; k++) {
+        if (stop_raised(w))
+            return 1;
         uint32_t u = w->liq[k];
         size_t a = w->unit_acc[u];
         uint64_t fills = w->ms->ledger.adl_fills, events = w->ms->ledger.events;
@@ -695,19 +714,22 @@ static void settle_round(xm_cascade_ws *w, size_t nl, uint32_t step, xm_path_met
     }
     floor_marks(w);
     track_min(w, min_ratio, impact_at_min);
+    return 0;
 }
 
-static void record_cascade(xm_cascade_acc *acc, double usd)
+/* The step's cascade into the path's histogram (finish_path adds it to the accumulator). */
+static void record_cascade(xm_cascade_ws *w, double usd)
 {
     int k = usd >= 1.0 ? (int)floor(log10(usd) * XM_HIST_PER_DECADE) : 0;
     k = k < 0 ? 0 : k >= XM_HIST_BINS ? XM_HIST_BINS - 1 : k;
-    acc->cascade_hist[k]++;
-    acc->cascades++;
+    w->hist[k]++;
+    w->cascades++;
 }
 
-/* One step: exogenous move, impact decay, cascade rounds (model.md §5). */
-static void run_step(xm_cascade_ws *w, uint32_t step, xm_path_metrics *pm, double *min_ratio,
-                     double *impact_at_min, xm_cascade_acc *acc)
+/* One step: exogenous move, impact decay, cascade rounds (model.md §5). A stop is checked
+ * before every round (and settlement): 1 when stopped, the step left unfinished. */
+static int run_step(xm_cascade_ws *w, uint32_t step, xm_path_metrics *pm, double *min_ratio,
+                    double *impact_at_min)
 {
     xm_path_step(w->path);
     const double *s = xm_path_prices(w->path);
@@ -720,20 +742,24 @@ static void run_step(xm_cascade_ws *w, uint32_t step, xm_path_metrics *pm, doubl
     double before = w->ms->ledger.liquidated_notional;
     uint32_t rounds = 0, max_rounds = w->v->max_rounds;
     size_t nl = 0;
-    while (rounds < max_rounds && (nl = find_liquidatable(w)) > 0) {
+    while (rounds < max_rounds && !stop_raised(w) && (nl = find_liquidatable(w)) > 0) {
         round_orders(w, nl);
-        settle_round(w, nl, step, pm, min_ratio, impact_at_min);
+        if (settle_round(w, nl, step, pm, min_ratio, impact_at_min) != 0)
+            return 1;
         rounds++;
     }
+    if (stop_raised(w))
+        return 1;
     if (rounds == max_rounds && find_liquidatable(w) > 0)
         pm->max_rounds_hits++;
     double usd = w->ms->ledger.liquidated_notional - before;
     if (usd > 0.0) {
-        record_cascade(acc, usd);
+        record_cascade(w, usd);
         pm->largest_cascade_usd = fmax(pm->largest_cascade_usd, usd);
     }
     if (rounds > pm->cascade_rounds_max)
         pm->cascade_rounds_max = rounds;
+    return 0;
 }
 
 /* Per-account sums of the path: liquidated accounts, first steps, losses (cascade.h). */
@@ -751,6 +777,9 @@ static void finish_path(xm_cascade_ws *w, xm_path_metrics *pm, xm_cascade_acc *a
     pm->socialized_usd = l->socialized;
     pm->price_floor_hits = w->floor_hits;
     pm->beyond_tier_events = w->beyond_events;
+    for (int k = 0; k < XM_HIST_BINS; k++)
+        acc->cascade_hist[k] += w->hist[k];
+    acc->cascades += w->cascades;
     for (size_t k = 0; k < w->n_liq_accts; k++) {
         uint32_t a = w->liq_accts[k];
         double loss = fmin(fmax(w->eq0[a] - account_equity(w->ms, a, w->marks),
@@ -763,8 +792,8 @@ static void finish_path(xm_cascade_ws *w, xm_path_metrics *pm, xm_cascade_acc *a
 
 /* The path runs on the workspace's own copies of its outputs, written out once at the end:
  * the caller's slots of neighbouring paths share cache lines, and the per-step updates would
- * bounce them between threads (false sharing). */
-void xm_cascade_run_path(xm_cascade_ws *w, uint64_t seed, uint64_t path, xm_path_metrics *pm,
+ * bounce them between threads (false sharing). That also lets a stopped path leave no trace. */
+xm_status xm_cascade_run_path(xm_cascade_ws *w, uint64_t seed, uint64_t path, xm_path_metrics *pm,
                          double *min_ratio, double *impact_at_min, xm_cascade_acc *acc)
 {
     xm_path_metrics local;
@@ -776,9 +805,11 @@ void xm_cascade_run_path(xm_cascade_ws *w, uint64_t seed, uint64_t path, xm_path
     reset_path(w, seed, path);
     w->floor_hits = w->beyond_events = 0;
     for (uint32_t t = 1; t <= w->m->steps; t++)
-        run_step(w, t, &local, w->min_ratio, w->impact_at_min, acc);
+        if (stop_raised(w) || run_step(w, t, &local, w->min_ratio, w->impact_at_min) != 0)
+            return XM_EINTR;
     finish_path(w, &local, acc);
     memcpy(pm, &local, sizeof local);
     memcpy(min_ratio, w->min_ratio, w->n * sizeof *min_ratio);
     memcpy(impact_at_min, w->impact_at_min, w->n * sizeof *impact_at_min);
+    return XM_OK;
 }

@@ -90,11 +90,14 @@ typedef struct {
     double *min_ratio, *impact_at_min;
 } thread_ctx;
 
-static int thread_init(thread_ctx *t, const xm_model *m, int naive, int binned)
+static int thread_init(thread_ctx *t, const xm_model *m, int naive, int binned,
+                       const volatile sig_atomic_t *stop)
 {
     size_t na = m->market.n ? m->market.n : 1;
     memset(t, 0, sizeof *t);
     t->ws = xm_cascade_ws_alloc(m, naive, NULL);
+    if (t->ws != NULL)
+        xm_cascade_ws_set_stop(t->ws, stop);
     t->acc = t->ws ? xm_cascade_acc_alloc(m->book->n_accounts, NULL) : NULL;
     if (t->acc != NULL && binned) {
         t->ps = xm_mergestats_alloc(na, m->venue.insurance_fund_usd, NULL);
@@ -116,18 +119,19 @@ static void thread_free(thread_ctx *t)
     xm_cascade_ws_free(t->ws);
 }
 
-/* Path k of r: into its slots (exact), or into the thread's statistics (binned). */
-static void run_one(thread_ctx *t, xm_run_result *r, uint64_t k)
+/* Path k of r: into its slots (exact), or into the thread's statistics (binned). XM_EINTR:
+ * stopped midway, nothing of it kept (xm_cascade_run_path). */
+static xm_status run_one(thread_ctx *t, xm_run_result *r, uint64_t k)
 {
     size_t n = r->n_assets;
-    if (t->ps == NULL) {
-        xm_cascade_run_path(t->ws, r->seed, r->first_path + k, &r->pm[k], &r->min_ratio[k * n],
-                            &r->impact_at_min[k * n], t->acc);
-        return;
-    }
-    xm_cascade_run_path(t->ws, r->seed, r->first_path + k, &t->pm, t->min_ratio,
-                        t->impact_at_min, t->acc);
-    xm_mergestats_add(t->ps, &t->pm, t->min_ratio, t->impact_at_min);
+    if (t->ps == NULL)
+        return xm_cascade_run_path(t->ws, r->seed, r->first_path + k, &r->pm[k],
+                                   &r->min_ratio[k * n], &r->impact_at_min[k * n], t->acc);
+    xm_status st = xm_cascade_run_path(t->ws, r->seed, r->first_path + k, &t->pm,
+                                       t->min_ratio, t->impact_at_min, t->acc);
+    if (st == XM_OK)
+        xm_mergestats_add(t->ps, &t->pm, t->min_ratio, t->impact_at_min);
+    return st;
 }
 
 /* One chunk of a run for the driver (core/driver.h): the model, the result whose slots are
@@ -135,6 +139,7 @@ static void run_one(thread_ctx *t, xm_run_result *r, uint64_t k)
 typedef struct {
     const xm_model *model;
     int naive;
+    const volatile sig_atomic_t *stop;  /* opts->stop: also read inside each path */
     xm_run_result *r;
     xm_cascade_acc *into;
     xm_mergestats *ps_into;  /* binned runs only */
@@ -144,7 +149,7 @@ static void *chunk_ws_alloc(void *ctx)
 {
     const chunk_ctx *c = ctx;
     thread_ctx *t = malloc(sizeof *t);
-    if (t != NULL && !thread_init(t, c->model, c->naive, c->ps_into != NULL)) {
+    if (t != NULL && !thread_init(t, c->model, c->naive, c->ps_into != NULL, c->stop)) {
         thread_free(t);
         free(t);
         t = NULL;
@@ -169,10 +174,10 @@ static void chunk_ws_finish(void *ctx, void *ws)
         xm_mergestats_merge(c->ps_into, t->ps);
 }
 
-static void chunk_path(void *ctx, void *ws, uint64_t k)
+static xm_status chunk_path(void *ctx, void *ws, uint64_t k)
 {
     const chunk_ctx *c = ctx;
-    run_one(ws, c->r, k);
+    return run_one(ws, c->r, k);
 }
 
 /* Run slots [k0, k1) of r (paths first_path + k) on all threads, their sums added to `into`
@@ -182,7 +187,7 @@ static xm_status run_slots(const xm_model *model, const xm_run_opts *opts, int n
                            xm_run_result *r, uint64_t k0, uint64_t k1, xm_cascade_acc *into,
                            xm_mergestats *ps_into, xm_drive_out *out)
 {
-    chunk_ctx c = {model, naive, r, into, ps_into};
+    chunk_ctx c = {model, naive, opts->stop, r, into, ps_into};
     xm_drive_spec s = {.ctx = &c, .ws_alloc = chunk_ws_alloc, .ws_free = chunk_ws_free,
                        .ws_finish = chunk_ws_finish, .path = chunk_path, .chunk = 4,
                        .progress_mask = 15, .progress_total = r->end_path - r->first_path};

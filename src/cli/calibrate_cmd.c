@@ -524,7 +524,6 @@ static int dispatch(const cal_args *a, xm_model *loaded, const xm_cli_env *env, 
     int rc = xm_cli_out_dir(a->out_dir, m.name, j.dir, sizeof j.dir);
     if (rc != 0)
         return rc;
-    env->catch_signals();
     if (r->kind == XM_CAL_POSITION)
         return run_position(&j, &m, err);
     if (r->kind == XM_CAL_TIERS)
@@ -546,6 +545,7 @@ int xm_cli_calibrate(int argc, char **argv, const xm_cli_env *env)
         return rc;
     xm_error err;
     xm_error_clear(&err);
+    env->catch_signals();   /* before loading: a stop then ends the search before its first path */
     xm_model *model = xm_model_load(a.model_path, &err);
     if (model == NULL)
         return xm_cli_fail_input(&err);

@@ -12,8 +12,8 @@
 /* Given by main to each subcommand. */
 typedef struct {
     volatile sig_atomic_t *stop;  /* set to 1 by SIGINT/SIGTERM once catch_signals() ran */
-    void (*catch_signals)(void);  /* route SIGINT and SIGTERM to *stop: call it just before
-                                     the long work (before it, they end the program) */
+    void (*catch_signals)(void);  /* route SIGINT and SIGTERM to *stop: call it before loading
+                                     the input (before it, they end the program) */
 } xm_cli_env;
 
 /* A subcommand: argv[1] is its name; returns the exit status. */

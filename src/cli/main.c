@@ -247,6 +247,7 @@ static int cmd_run(int argc, char **argv, const xm_cli_env *env)
         return xm_args_exit_code(parsed);
     xm_error err;
     xm_error_clear(&err);
+    env->catch_signals();   /* before loading: a stop then ends the run before its first path */
     xm_model *model = xm_model_load(a.model_path, &err);
     /* Under MPI every rank loads the model: all go on, or all stop with one message. */
     if (xm_mpi_agree(model == NULL ? 2 : 0, &err) != 0) {
@@ -275,7 +276,6 @@ static int cmd_run(int argc, char **argv, const xm_cli_env *env)
         xm_model_free(model);
         return rc;
     }
-    env->catch_signals();
     if (model->book != NULL && xm_cli_run_is_hpc(&a))
         rc = xm_cli_run_hpc(model, &opts, &a, dir);
     else if (model->book != NULL)

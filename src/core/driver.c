@@ -47,8 +47,8 @@ static void run_blocks(shared_state *sh, void *ws, uint64_t hi)
         for (uint64_t p = b0; p < b1; p++) {
             if (ws == NULL || must_skip(sh))
                 continue;
-            s->path(s->ctx, ws, p);
-            count_path(sh);
+            if (s->path(s->ctx, ws, p) == XM_OK)
+                count_path(sh);
         }
 #pragma omp single
         sh->halt = must_skip(sh);
@@ -64,10 +64,15 @@ xm_status xm_drive(const xm_drive_spec *s, const xm_run_opts *o, uint64_t lo, ui
     double t0 = xm_now_s();
 #pragma omp parallel num_threads(threads) shared(sh, used)
     {
-        void *ws = s->ws_alloc(s->ctx);
-        if (ws == NULL) {
+        /* Stopped before it starts (e.g. during loading): no workspace, which can take seconds
+         * to build on a large book; the paths are then all skipped. */
+        void *ws = NULL;
+        if (o->stop == NULL || !*o->stop) {
+            ws = s->ws_alloc(s->ctx);
+            if (ws == NULL) {
 #pragma omp atomic write
-            sh.failed = 1;
+                sh.failed = 1;
+            }
         }
 #pragma omp single
         used = omp_get_num_threads();

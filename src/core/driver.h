@@ -6,7 +6,9 @@
  * for per-thread sums that merge exactly) and frees it. Paths are handed out in blocks of
  * XM_DRIVE_BLOCK; a stop (*stop non-zero) or a failure (a workspace that could not be
  * allocated) skips the rest of the block and starts no further block, so a run of 10^11 paths
- * ends promptly. Used by market-only runs, cascade runs and calibration.
+ * ends promptly. A long path may also read the stop itself and return XM_EINTR: it is then not
+ * counted, and the run is XM_EINTR even if every path was started. A run stopped before it
+ * starts builds no workspace. Used by market-only runs, cascade runs and calibration.
  */
 #ifndef XM_CORE_DRIVER_H
 #define XM_CORE_DRIVER_H
@@ -27,7 +29,9 @@ typedef struct {
     void (*ws_free)(void *ctx, void *ws);          /* never given NULL */
     /* Optional: called once per workspace after the loop, one thread at a time. */
     void (*ws_finish)(void *ctx, void *ws);
-    void (*path)(void *ctx, void *ws, uint64_t p); /* run path p with the thread's workspace */
+    /* Run path p with the thread's workspace: XM_OK when it finished, XM_EINTR when a stop
+     * cut it short (it is then not counted: it must have left no trace in ws or ctx). */
+    xm_status (*path)(void *ctx, void *ws, uint64_t p);
     unsigned chunk;                               /* paths per dynamic chunk; 0: 16 */
     /* Progress (when o->progress is set), one call at a time: progress(ctx, v, total) with
      * v = lo + paths done, whenever (v & progress_mask) == 0 or v == total, where total is
@@ -36,7 +40,7 @@ typedef struct {
 } xm_drive_spec;
 
 typedef struct {
-    uint64_t done;     /* paths finished */
+    uint64_t done;     /* paths finished (a path cut short by a stop is not one) */
     int threads;       /* threads used */
     double elapsed_s;  /* wall time of the loop, workspaces included */
 } xm_drive_out;

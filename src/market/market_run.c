@@ -74,10 +74,11 @@ typedef struct {
     xm_market_result *r;
 } run_ctx;
 
-static void path_fn(void *ctx, void *ws, uint64_t p)
+static xm_status path_fn(void *ctx, void *ws, uint64_t p)
 {
     const run_ctx *c = ctx;
     run_path(ws, c->model, c->seed, p, c->r);
+    return XM_OK;   /* a market path is short: stops are taken between paths */
 }
 
 xm_status xm_market_run(const xm_model *model, const xm_run_opts *opts, xm_market_result **out,

@@ -8,6 +8,8 @@
 #include "xm_test.h"
 
 #include <math.h>
+#include <signal.h>
+#include <sys/time.h>
 
 #include "xmrisk/cascade.h"
 #include "xmrisk/model.h"
@@ -861,6 +863,147 @@ static void test_sort_u32(void **state)
 }
 
 /* ---------------------------------------------------------------------------------------- */
+/* Stops inside a path (xm_cascade_ws_set_stop)                                             */
+
+static volatile sig_atomic_t g_alarm_stop;   /* raised by SIGALRM: a signal handler needs it */
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    g_alarm_stop = 1;
+}
+
+/* SIGALRM in `ms` milliseconds raises g_alarm_stop, as SIGINT raises the program's flag. */
+static void arm_alarm(long ms)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_alarm;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGALRM, &sa, NULL);
+    g_alarm_stop = 0;
+    struct itimerval t = {{0, 0}, {0, ms * 1000}};
+    setitimer(ITIMER_REAL, &t, NULL);
+}
+
+static int acc_is_zero(const xm_cascade_acc *a)
+{
+    int zero = a->cascades == 0;
+    for (int k = 0; k < XM_HIST_BINS; k++)
+        zero &= a->cascade_hist[k] == 0;
+    for (size_t k = 0; k < a->n_accounts; k++)
+        zero &= a->liq_paths[k] == 0 && a->first_step_sum[k] == 0 && a->loss_micro[k] == 0;
+    return zero;
+}
+
+/* Paths [0, n) on w and on a fresh workspace give the same bytes and the same sums. */
+static void assert_same_as_fresh(const xm_model *m, xm_cascade_ws *w, uint64_t n)
+{
+    xm_error err;
+    xm_cascade_ws *fresh = xm_cascade_ws_alloc(m, 0, &err);
+    size_t na = m->book->n_accounts, n_assets = m->market.n;
+    xm_cascade_acc *a = xm_cascade_acc_alloc(na, &err), *b = xm_cascade_acc_alloc(na, &err);
+    double mr[2][8], im[2][8];
+    assert_true(n_assets <= 8);
+    for (uint64_t p = 0; p < n; p++) {
+        xm_path_metrics pa, pb;
+        assert_int_equal(xm_cascade_run_path(w, m->seed, p, &pa, mr[0], im[0], a), XM_OK);
+        assert_int_equal(xm_cascade_run_path(fresh, m->seed, p, &pb, mr[1], im[1], b), XM_OK);
+        assert_memory_equal(&pa, &pb, sizeof pa);
+        assert_memory_equal(mr[0], mr[1], n_assets * sizeof(double));
+        assert_memory_equal(im[0], im[1], n_assets * sizeof(double));
+    }
+    assert_memory_equal(a->cascade_hist, b->cascade_hist, sizeof a->cascade_hist);
+    assert_int_equal(a->cascades, b->cascades);
+    assert_memory_equal(a->liq_paths, b->liq_paths, na * sizeof *a->liq_paths);
+    assert_memory_equal(a->loss_micro, b->loss_micro, na * sizeof *a->loss_micro);
+    xm_cascade_acc_free(a);
+    xm_cascade_acc_free(b);
+    xm_cascade_ws_free(fresh);
+}
+
+/* A stop already raised: the path returns XM_EINTR before its first round (no unit checked)
+ * and leaves its outputs and the accumulator untouched; the workspace then runs paths exactly
+ * as a fresh one (stress: cascades of many rounds on most paths). */
+static void test_stop_before_path(void **state)
+{
+    (void)state;
+    xm_model *m = load_edited(XM_MODELS_DIR "/stress.yaml", POP_LINE, "\n  accounts: 2000\n");
+    xm_error err;
+    xm_cascade_ws *w = xm_cascade_ws_alloc(m, 0, &err);
+    xm_cascade_acc *acc = xm_cascade_acc_alloc(m->book->n_accounts, &err);
+    volatile sig_atomic_t stop = 1;
+    xm_cascade_ws_set_stop(w, &stop);
+    xm_path_metrics pm, untouched;
+    double mr[4], im[4], mr0[4];
+    memset(&pm, 0xab, sizeof pm);
+    memset(mr, 0xab, sizeof mr);
+    memcpy(&untouched, &pm, sizeof pm);
+    memcpy(mr0, mr, sizeof mr);
+    assert_int_equal(xm_cascade_run_path(w, m->seed, 0, &pm, mr, im, acc), XM_EINTR);
+    assert_int_equal(xm_cascade_checks(w), 0);
+    assert_memory_equal(&pm, &untouched, sizeof pm);
+    assert_memory_equal(mr, mr0, sizeof mr);
+    assert_true(acc_is_zero(acc));
+    stop = 0;
+    assert_same_as_fresh(m, w, 6);
+    xm_cascade_acc_free(acc);
+    xm_cascade_ws_free(w);
+    xm_model_free(m);
+}
+
+/* A stop raised while a path runs (its one step would need ~3e11 rounds: endless.yaml): the
+ * path returns XM_EINTR and leaves no trace; the workspace, stopped mid-round, then runs
+ * paths exactly as a fresh one. Through the run driver: the run is XM_EINTR with no path
+ * counted and empty sums. Nothing here depends on when the alarm comes. */
+static void test_stop_inside_path(void **state)
+{
+    (void)state;
+    xm_model *m = load(XM_TEST_DATA_DIR "/cascade/endless.yaml");
+    xm_error err;
+    xm_cascade_ws *w = xm_cascade_ws_alloc(m, 0, &err);
+    xm_cascade_acc *acc = xm_cascade_acc_alloc(1, &err);
+    xm_cascade_ws_set_stop(w, &g_alarm_stop);
+    xm_path_metrics pm;
+    double mr[1] = {-1.0}, im[1];
+    memset(&pm, 0, sizeof pm);
+    arm_alarm(20);
+    assert_int_equal(xm_cascade_run_path(w, m->seed, 0, &pm, mr, im, acc), XM_EINTR);
+    assert_true(xm_cascade_checks(w) > 1);   /* it was inside the rounds */
+    assert_int_equal(pm.liq_events, 0);
+    assert_true(mr[0] == -1.0);
+    assert_true(acc_is_zero(acc));
+    g_alarm_stop = 0;
+    m->venue.max_rounds = 1000;   /* now the paths end (max_rounds_hits = 1) */
+    assert_same_as_fresh(m, w, 2);
+    /* Steps after a finished cascade: with 2^32 - 1 steps of the workspace's one-day move
+     * (tau was fixed at allocation), step 1 ends at max_rounds, step 2 closes the account, and
+     * the rest run on; the cascades of steps 1-2 must not reach the accumulator either. */
+    m->steps = UINT32_MAX;
+    arm_alarm(20);
+    assert_int_equal(xm_cascade_run_path(w, m->seed, 0, &pm, mr, im, acc), XM_EINTR);
+    assert_true(acc_is_zero(acc));
+    m->steps = 1;
+    xm_cascade_ws_free(w);
+    xm_cascade_acc_free(acc);
+
+    m->venue.max_rounds = UINT32_MAX;
+    for (int binned = 0; binned <= 1; binned++) {
+        xm_run_opts o = {.paths = 4, .seed = 1, .threads = 2, .stop = &g_alarm_stop,
+                         .binned = binned};
+        xm_run_result *r = NULL;
+        arm_alarm(20);
+        assert_int_equal(xm_run_cascades(m, &o, 0, &r, &err), XM_EINTR);
+        assert_int_equal(r->paths_done, 0);
+        assert_true(acc_is_zero(r->acc));
+        if (binned)
+            assert_int_equal(r->ps->paths, 0);
+        xm_run_result_free(r);
+    }
+    xm_model_free(m);
+}
+
+/* ---------------------------------------------------------------------------------------- */
 
 int main(void)
 {
@@ -878,6 +1021,8 @@ int main(void)
         cmocka_unit_test(test_beyond_last_tier),
         cmocka_unit_test(test_watch_matches_brute_force),
         cmocka_unit_test(test_sort_u32),
+        cmocka_unit_test(test_stop_before_path),
+        cmocka_unit_test(test_stop_inside_path),
     };
     return xm_run_tests(tests, NULL, NULL);
 }

@@ -13,6 +13,7 @@ typedef struct {
     unsigned char *hits;                /* NULL: do not record (huge ranges) */
     uint64_t total, finished, allocs, frees, fail_alloc;  /* fail_alloc: fail the n-th (1..) */
     uint64_t stop_after;                /* > 0: raise *stop after that many paths */
+    uint64_t cut;                       /* > 0: path cut - 1 raises *stop and is cut short */
     uint64_t ran;
     volatile sig_atomic_t *stop;
 } test_ctx;
@@ -44,9 +45,13 @@ static void ws_finish(void *ctx, void *ws)
     c->finished++;
 }
 
-static void path_fn(void *ctx, void *ws, uint64_t p)
+static xm_status path_fn(void *ctx, void *ws, uint64_t p)
 {
     test_ctx *c = ctx;
+    if (c->cut > 0 && p == c->cut - 1) {
+        *c->stop = 1;
+        return XM_EINTR;
+    }
     if (c->hits != NULL)
         c->hits[p - c->lo]++;
     *(uint64_t *)ws += p;
@@ -55,6 +60,7 @@ static void path_fn(void *ctx, void *ws, uint64_t p)
     n = ++c->ran;
     if (c->stop_after > 0 && n >= c->stop_after)
         *c->stop = 1;
+    return XM_OK;
 }
 
 static xm_drive_spec spec(test_ctx *c)
@@ -124,6 +130,24 @@ static void test_stop_on_huge_range(void **state)
     xm_drive_out out;
     assert_int_equal(xm_drive(&s, &o, 0, 1000000000000ull, &out), XM_EINTR);
     assert_int_equal(out.done, 0);
+    assert_int_equal(c.allocs, 0);   /* no workspace built for a run stopped before it starts */
+}
+
+/* A path cut short by a stop is not counted: a run whose last path was cut is interrupted,
+ * not complete, though every path was started. */
+static void test_cut_path_not_counted(void **state)
+{
+    (void)state;
+    for (int threads = 1; threads <= 2; threads++) {
+        volatile sig_atomic_t stop = 0;
+        test_ctx c = {.stop = &stop, .cut = 10};
+        xm_drive_spec s = spec(&c);
+        xm_run_opts o = opts(&c, threads);
+        xm_drive_out out;
+        assert_int_equal(xm_drive(&s, &o, 0, 10, &out), XM_EINTR);
+        assert_int_equal(out.done, c.ran);
+        assert_true(out.done <= 9);
+    }
 }
 
 /* A thread without a workspace stops the run (XM_ENOMEM), however large; every workspace that
@@ -186,6 +210,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_path_once),
         cmocka_unit_test(test_stop_on_huge_range),
+        cmocka_unit_test(test_cut_path_not_counted),
         cmocka_unit_test(test_workspace_failure),
         cmocka_unit_test(test_progress),
     };
