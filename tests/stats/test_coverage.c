@@ -1,7 +1,7 @@
 /* test_coverage.c — Kupiec, Christoffersen and the Basel traffic light (xmrisk/coverage.h).
  *
  * Known answers: the Basel 1996 zone table (250 days, 99%), Kupiec's 95% non-rejection
- * regions (Kupiec 1995, Table 3; reproduced in P. Jorion, "Value at Risk", 3rd ed. 2007,
+ * regions (Kupiec 1995; reproduced in P. Jorion, "Value at Risk", 3rd ed. 2007,
  * ch. 6), hand computations shown below with their digits (checked with python3/mpmath at
  * 30 digits: the script is at the end of this comment), and a statistical test of the Kupiec
  * rejection rate under the null against its exact binomial value.
@@ -112,7 +112,7 @@ static void test_kupiec_hand(void **state)
     assert_true(isnan(c.lr_ind) && isnan(c.p_ind) && isnan(c.lr_cc) && isnan(c.p_cc));
 }
 
-/* Kupiec (1995) Table 3 / Jorion (2007) Table 6-3: the 95% non-rejection regions a < x < b
+/* Kupiec (1995), as tabulated in Jorion (2007) ch. 6: the 95% non-rejection regions a < x < b
  * (LR_uc <= 3.841459) for T = 255, 510, 1000. One exception: the table prints "N < 7" for
  * p = 1%, T = 255, but x = 0 gives LR = -510 ln 0.99 = 5.126 > 3.84, rejected; the region of
  * the statistic is 1 <= x <= 6 there. */
