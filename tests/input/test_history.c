@@ -40,6 +40,18 @@ static const char *write_tmp(const char *name, const char *text, char *out)
     return out;
 }
 
+/* data/FILE, loaded whole (opts NULL). */
+static xm_history *load_data(const char *file)
+{
+    char path[700];
+    xm_error err;
+    snprintf(path, sizeof path, "%s/%s", DATA_DIR, file);
+    xm_history *h = xm_history_load(path, NULL, &err);
+    if (h == NULL)
+        fail_msg("%s", err.msg);
+    return h;
+}
+
 /* ---- the files of data/ ---------------------------------------------------------------- */
 
 /* rows: `wc -l FILE` minus the header; gaps, missing, largest: computed independently with
@@ -99,8 +111,7 @@ static void test_data_files(void **state)
 static void test_btc_4h_values(void **state)
 {
     (void)state;
-    xm_error err;
-    xm_history *h = xm_history_load(DATA_DIR "/btc_usdt_4h_binance.csv", NULL, &err);
+    xm_history *h = load_data("btc_usdt_4h_binance.csv");
     assert_non_null(h);
     int64_t t;
     assert_int_equal(xm_history_parse_time("2018-02-08 00:00:00", 19, &t), 0);
@@ -126,7 +137,7 @@ static void test_binance_export(void **state)
     assert_int_equal(xm_history_t(h)[0], 1640995200); /* 2022-01-01 00:00 UTC (python) */
     assert_true(xm_history_close(h)[3] == 46813.2);
     /* the same candles as the project's hourly file */
-    xm_history *p = xm_history_load(DATA_DIR "/btc_usdt_1h_binance_2022-2025.csv", NULL, &err);
+    xm_history *p = load_data("btc_usdt_1h_binance_2022-2025.csv");
     assert_non_null(p);
     for (size_t k = 0; k < 4; k++) {
         assert_int_equal(xm_history_t(h)[k], xm_history_t(p)[k]);
@@ -306,8 +317,8 @@ static void test_align(void **state)
     xm_history_aligned_clear(&al);
     /* the real files: ETH 4h and SOL 4h (SOL starts 2020-08-11 04:00, no gaps): the common
      * times are SOL's 11847 rows */
-    xm_history *e = xm_history_load(DATA_DIR "/eth_usdt_4h_binance.csv", NULL, &err);
-    xm_history *s = xm_history_load(DATA_DIR "/sol_usdt_4h_binance.csv", NULL, &err);
+    xm_history *e = load_data("eth_usdt_4h_binance.csv");
+    xm_history *s = load_data("sol_usdt_4h_binance.csv");
     const xm_history *es[2] = {e, s};
     assert_int_equal(xm_history_align(es, 2, &al, &err), XM_OK);
     assert_int_equal(al.n, 11847);
@@ -316,7 +327,7 @@ static void test_align(void **state)
     assert_int_equal(al.row[1], 0);
     xm_history_aligned_clear(&al);
     /* different intervals */
-    xm_history *d = xm_history_load(DATA_DIR "/sol_usdt_daily_binance.csv", NULL, &err);
+    xm_history *d = load_data("sol_usdt_daily_binance.csv");
     const xm_history *ed[2] = {e, d};
     assert_int_equal(xm_history_align(ed, 2, &al, &err), XM_EMODEL);
     assert_contains(err.msg, "sol_usdt_daily_binance.csv: interval 1d, but ");
@@ -331,8 +342,7 @@ static void test_align(void **state)
 static void test_day(void **state)
 {
     (void)state;
-    xm_error err;
-    xm_history *h = xm_history_load(DATA_DIR "/btc_usdt_1h_binance_2022-2025.csv", NULL, &err);
+    xm_history *h = load_data("btc_usdt_1h_binance_2022-2025.csv");
     assert_non_null(h);
     int64_t t;
     size_t first;
