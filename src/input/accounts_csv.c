@@ -19,6 +19,7 @@
 #include "core/file.h"
 #include "core/grow.h"
 #include "input/limits.h"
+#include "input/numparse.h"
 
 /* ------------------------------------------------------------------------------------------ */
 /* id map                                                                                       */
@@ -362,87 +363,11 @@ static xm_status fail_field(xm_error *err, const reader *r, const char *column, 
                         suffix ? suffix : "");
 }
 
-static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
-                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
-                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
-
-/* The digits of [+-]digits[.digits] from s[*i] on: the first 17 significant ones in *mant
- * (*exact = 0 when there are more), *exp10 lowered by the fraction digits kept, *digits all
- * digits seen. */
-static void parse_mantissa(const char *s, size_t len, size_t *i, uint64_t *mant, long *exp10,
-                           size_t *digits, int *exact)
-{
-    for (; *i < len && s[*i] >= '0' && s[*i] <= '9'; (*i)++, (*digits)++) {
-        if (*mant < UINT64_C(100000000000000000))
-            *mant = *mant * 10 + (uint64_t)(s[*i] - '0');
-        else
-            *exact = 0;
-    }
-    if (*i < len && s[*i] == '.') {
-        for ((*i)++; *i < len && s[*i] >= '0' && s[*i] <= '9'; (*i)++, (*digits)++) {
-            if (*mant < UINT64_C(100000000000000000)) {
-                *mant = *mant * 10 + (uint64_t)(s[*i] - '0');
-                (*exp10)--;
-            } else {
-                *exact = 0;
-            }
-        }
-    }
-}
-
-/* An exponent (e|E)[+-]digits from s[*i] on, if there is one, added to *exp10 (saturated
- * beyond 99999). -1 when the 'e' has no digits. */
-static int parse_exponent(const char *s, size_t len, size_t *i, long *exp10)
-{
-    if (*i >= len || (s[*i] != 'e' && s[*i] != 'E'))
-        return 0;
-    (*i)++;
-    int eneg = 0;
-    if (*i < len && (s[*i] == '+' || s[*i] == '-')) {
-        eneg = s[*i] == '-';
-        (*i)++;
-    }
-    if (*i >= len || s[*i] < '0' || s[*i] > '9')
-        return -1;
-    long e = 0;
-    for (; *i < len && s[*i] >= '0' && s[*i] <= '9'; (*i)++)
-        if (e < 100000)
-            e = e * 10 + (s[*i] - '0');
-    *exp10 += eneg ? -e : e;
-    return 0;
-}
-
-/* A decimal number as described in accounts_csv.h; s is NUL-terminated at s[len]. Returns 0
- * and the value (possibly +-inf on overflow), or -1 for anything else. */
-static int parse_number(const char *s, size_t len, double *out)
-{
-    size_t i = 0, digits = 0;
-    int neg = 0, exact = 1;
-    if (i < len && (s[i] == '+' || s[i] == '-')) {
-        neg = s[i] == '-';
-        i++;
-    }
-    uint64_t mant = 0;
-    long exp10 = 0;
-    parse_mantissa(s, len, &i, &mant, &exp10, &digits, &exact);
-    if (digits == 0 || parse_exponent(s, len, &i, &exp10) != 0 || i != len)
-        return -1;
-    if (exact && mant <= (UINT64_C(1) << 53) && exp10 >= -22 && exp10 <= 22) {
-        double d = (double)mant;
-        d = exp10 < 0 ? d / pow10_exact[-exp10] : d * pow10_exact[exp10];
-        *out = neg ? -d : d;
-        return 0;
-    }
-    char *end;
-    *out = strtod(s, &end); /* the syntax is checked: strtod reads exactly these len bytes */
-    return end == s + len ? 0 : -1;
-}
-
 /* Empty or 0 (written as a number): the value of a column a mode does not use. */
 static int empty_or_zero(const field *f)
 {
     double v;
-    return f->len == 0 || (parse_number(f->s, f->len, &v) == 0 && v == 0.0);
+    return f->len == 0 || (xm_parse_number(f->s, f->len, &v) == 0 && v == 0.0);
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -588,7 +513,7 @@ static xm_status parse_account(const reader *r, const field *f, xm_margin_mode *
         return fail_field(err, r, "mode", &f[1], NULL, "cross or isolated");
     *wallet = 0.0;
     if (*mode == XM_CROSS) {
-        if (parse_number(f[2].s, f[2].len, wallet) != 0 || !(*wallet >= 0.0) ||
+        if (xm_parse_number(f[2].s, f[2].len, wallet) != 0 || !(*wallet >= 0.0) ||
             !(*wallet <= XM_MONEY_MAX))
             return fail_field(err, r, "wallet_usd", &f[2], NULL,
                               "a number in [0, 1e+15] (the wallet of a cross account)");
@@ -773,16 +698,16 @@ static xm_status position_numbers(const loader *L, const reader *r, const field 
                                   row *p, xm_error *err)
 {
     p->margin = 0.0;
-    if (parse_number(f[2].s, f[2].len, &p->qty) != 0 || p->qty == 0.0 || !isfinite(p->qty))
+    if (xm_parse_number(f[2].s, f[2].len, &p->qty) != 0 || p->qty == 0.0 || !isfinite(p->qty))
         return fail_field(err, r, "qty", &f[2], NULL,
                           "a non-zero finite number (base units, > 0 long, < 0 short)");
-    if (parse_number(f[3].s, f[3].len, &p->entry) != 0 || !(p->entry >= XM_PRICE_MIN) ||
+    if (xm_parse_number(f[3].s, f[3].len, &p->entry) != 0 || !(p->entry >= XM_PRICE_MIN) ||
         !(p->entry <= XM_PRICE_MAX))
         return fail_field(err, r, "entry", &f[3], NULL,
                           "a number in [1e-09, 1e+12] (USD per base unit)");
     char suffix[300];
     if (L->acc_mode[k] == XM_ISOLATED) {
-        if (parse_number(f[4].s, f[4].len, &p->margin) == 0 && p->margin > 0.0 &&
+        if (xm_parse_number(f[4].s, f[4].len, &p->margin) == 0 && p->margin > 0.0 &&
             p->margin <= XM_MONEY_MAX)
             return XM_OK;
         snprintf(suffix, sizeof suffix,
