@@ -11,6 +11,7 @@
 
 #include "xmrisk/accounts.h"
 #include "xmrisk/error.h"
+#include "xmrisk/history.h"
 #include "xmrisk/market.h"
 #include "xmrisk/venue.h"
 
@@ -30,6 +31,11 @@ typedef struct {
     xm_venue venue;           /* venue rules (defaults when has_venue is 0; tiers then empty) */
     xm_accounts *book;            /* accounts from `accounts`, `accounts_csv` and `population`, in
                                * that order; NULL when the file has none */
+    /* `market.history` (used by `backtest`; history-based processes come later): one price
+     * history per asset (market.n entries, NULL for an asset without a file), owned by the
+     * model; NULL when the file has no `market.history`. */
+    xm_history **history;
+    uint32_t history_window_days; /* `market.history.window_days`, default 365 */
 } xm_model;
 
 /* Read and validate a model file. Returns a model owned by the caller (free it with

@@ -31,7 +31,8 @@ _Static_assert(sizeof(xm_tier) == 32, "xm_tier changed: update xm_part_fingerpri
 _Static_assert(sizeof(xm_venue) == 80, "xm_venue changed: update xm_part_fingerprint");
 /* xm_accounts.n_folded is not hashed: a count for messages; the folded book decides results */
 _Static_assert(sizeof(xm_accounts) == 136, "xm_accounts changed: update xm_part_fingerprint");
-_Static_assert(sizeof(xm_model) == 256, "xm_model changed: update xm_part_fingerprint");
+/* xm_model.history and history_window_days are not hashed: only `backtest` reads them */
+_Static_assert(sizeof(xm_model) == 272, "xm_model changed: update xm_part_fingerprint");
 #endif
 
 static const unsigned char part_magic[8] = {'X', 'M', 'R', 'P', 'A', 'R', 'T', '\n'};

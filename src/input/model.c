@@ -138,6 +138,11 @@ static xm_status load_sections(const xy_ctx *c, const xy_node *root, xm_model *m
         return s;
     xy_path mp = XY_KEY(NULL, "market");
     s = xm_load_market(c, mn, &mp, &model->market);
+    xy_node *hn = s == XM_OK ? xy_map_get(mn, "history") : NULL;
+    if (hn != NULL) {
+        xy_path hp = XY_KEY(&mp, "history");
+        s = xm_load_history(c, hn, &hp, model);
+    }
     if (s == XM_OK)
         s = xm_venue_init(&model->venue, model->market.n, c->err);
     xy_node *vn = xy_map_get(root, "venue");
@@ -223,6 +228,9 @@ void xm_model_free(xm_model *model)
     if (model == NULL)
         return;
     xm_accounts_free(model->book);
+    for (size_t i = 0; model->history != NULL && i < model->market.n; i++)
+        xm_history_free(model->history[i]);
+    free(model->history);
     xm_venue_clear(&model->venue);
     xm_market_clear(&model->market);
     free(model->name);

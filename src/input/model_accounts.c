@@ -265,7 +265,7 @@ static xm_status load_accounts(sources *S, const xy_node *n, const xy_path *p)
 /* A path from the model file: absolute as is, otherwise relative to the directory of `file`
  * (the model's path, or the name given to xm_model_load_string; no directory: the working
  * directory). */
-static char *resolve_path(const char *file, const char *rel)
+char *xm_model_resolve_path(const char *file, const char *rel)
 {
     const char *slash = strrchr(file, '/');
     size_t dir = (rel[0] == '/' || slash == NULL) ? 0 : (size_t)(slash - file) + 1;
@@ -292,8 +292,8 @@ static xm_status load_accounts_csv(sources *S, const xy_node *n, const xy_path *
         s = ensure_book(S->model, c->err);
     if (s != XM_OK)
         return s;
-    S->csv_path = resolve_path(c->file, acc);
-    char *pos_path = resolve_path(c->file, pos);
+    S->csv_path = xm_model_resolve_path(c->file, acc);
+    char *pos_path = xm_model_resolve_path(c->file, pos);
     if (S->csv_path == NULL || pos_path == NULL) {
         free(pos_path);
         return xm_error_set(c->err, XM_ENOMEM, "out of memory while reading the model");

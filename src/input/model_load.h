@@ -33,6 +33,14 @@ xm_status xm_unknown_symbol(const xy_ctx *c, const xy_node *at, const xy_path *p
 /* `market:` (n at path mp) into m, prepared (xm_market_prepare). */
 xm_status xm_load_market(const xy_ctx *c, const xy_node *n, const xy_path *mp, xm_market *m);
 
+/* `market.history` (n at path p) into model->history and model->history_window_days; the
+ * market is loaded. Files are relative to the model file (as accounts_csv). */
+xm_status xm_load_history(const xy_ctx *c, const xy_node *n, const xy_path *p, xm_model *model);
+
+/* A path named in the model file: absolute as is, otherwise relative to the directory of
+ * `file` (no directory: the working directory). NULL when out of memory. */
+char *xm_model_resolve_path(const char *file, const char *rel);
+
 /* `venue:` over model->venue's defaults (xm_venue_init); sets model->has_venue. */
 xm_status xm_load_venue(const xy_ctx *c, const xy_node *n, const xy_path *p, xm_model *model);
 

@@ -9,7 +9,7 @@
 #include "input/model_load.h"
 
 static const char *const market_keys[] = {"process", "dof", "jumps", "assets", "correlation",
-                                          "correlation_repair", "impact", NULL};
+                                          "correlation_repair", "impact", "history", NULL};
 static const char *const jump_keys[] = {"rate_per_year", "mean", "stdev", NULL};
 static const char *const asset_keys[] = {"symbol", "price", "vol", "drift", "jump_beta", NULL};
 static const char *const impact_keys[] = {"model", "depth_1pct_usd", "daily_volume_usd", "y",
