@@ -24,6 +24,7 @@
 #include "xmrisk/platform.h"
 
 #include "args.h"
+#include "backtest_cmd.h"
 #include "calibrate_cmd.h"
 #include "cli.h"
 #include "hpc_cmd.h"
@@ -314,6 +315,20 @@ static void print_impact(const xm_impact *im)
         printf(", half_life_minutes: %g}", im->half_life_minutes);
 }
 
+/* market.history: the window and one summary line per asset with a file. */
+static void print_history(const xm_model *m)
+{
+    if (m->history == NULL)
+        return;
+    printf("  history:    # used by `backtest`\n    window_days: %u\n", m->history_window_days);
+    for (size_t i = 0; i < m->market.n; i++) {
+        char line[1024];
+        if (m->history[i] != NULL)
+            printf("    # %s: %s\n", m->market.assets[i].symbol,
+                   xm_history_describe(m->history[i], line, sizeof line));
+    }
+}
+
 static void print_model(const xm_model *m)
 {
     const xm_market *mk = &m->market;
@@ -342,6 +357,7 @@ static void print_model(const xm_model *m)
                mk->corr_repair_frobenius);
     print_matrix("  correlation", mk->corr, mk->n);
     print_matrix("  # cholesky L (lower)", mk->chol, mk->n);
+    print_history(m);
 }
 
 static void print_venue(const xm_model *m)
@@ -483,6 +499,7 @@ static const struct {
     {&check_spec, cmd_check},
     {&liqprice_spec, cmd_liqprice},
     {&xm_cli_calibrate_spec, xm_cli_calibrate},
+    {&xm_cli_backtest_spec, xm_cli_backtest},
 };
 
 #define N_COMMANDS (sizeof commands / sizeof *commands)
@@ -511,8 +528,8 @@ static int help(int argc, char **argv)
             xm_args_help(stdout, commands[i].spec);
             return 0;
         }
-    return xm_cli_usage(NULL, "%s: expected nothing or one of run, merge, check, liqprice or "
-                        "calibrate, got '%s'", argv[1], argv[2]);
+    return xm_cli_usage(NULL, "%s: expected nothing or one of run, merge, check, liqprice, "
+                        "calibrate or backtest, got '%s'", argv[1], argv[2]);
 }
 
 int main(int argc, char **argv)
@@ -520,8 +537,8 @@ int main(int argc, char **argv)
     /* GSL's default handler aborts; the library reports its own errors instead. */
     gsl_set_error_handler_off();
     if (argc < 2)
-        return xm_cli_usage(NULL, "%s", "a command is required: run, merge, check, liqprice or "
-                                        "calibrate");
+        return xm_cli_usage(NULL, "%s", "a command is required: run, merge, check, liqprice, "
+                                        "calibrate or backtest");
     const char *cmd = argv[1];
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0)
         return help(argc, argv);
@@ -535,6 +552,6 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < N_COMMANDS; i++)
         if (strcmp(cmd, commands[i].spec->name) == 0)
             return commands[i].run(argc, argv, &env);
-    return xm_cli_usage(NULL, "unknown command '%s' (expected run, merge, check, liqprice or "
-                        "calibrate)", cmd);
+    return xm_cli_usage(NULL, "unknown command '%s' (expected run, merge, check, liqprice, "
+                        "calibrate or backtest)", cmd);
 }

@@ -41,7 +41,7 @@ market=$data/cli/repaired.yaml
 o=(--out "$never")
 
 # ==== the command ====
-refuse "unknown command '--bogus' (expected run, merge, check, liqprice or calibrate)" -- "$xm" --bogus
+refuse "unknown command '--bogus' (expected run, merge, check, liqprice, calibrate or backtest)" -- "$xm" --bogus
 refuse "unknown command ''" -- "$xm" ""
 refuse "unknown command 'RUN'" -- "$xm" RUN "$def"
 refuse "--version takes no arguments, got 'run'" -- "$xm" --version run
@@ -76,7 +76,7 @@ helps "--target-p-liq A" -- "$xm" calibrate --help
 helps "--max-memory SIZE" -- "$xm" run "$def" --paths 5 --help
 helps "--notionals N1,N2,..." -- "$xm" calibrate "$def" --asset BTC --target-p-liq 0.01 -h
 helps "usage: xmrisk merge PART..." -- "$xm" merge --help
-refuse "help: expected nothing or one of run, merge, check, liqprice or calibrate, got 'bogus'" -- "$xm" help bogus
+refuse "help: expected nothing or one of run, merge, check, liqprice, calibrate or backtest, got 'bogus'" -- "$xm" help bogus
 refuse "help: expected nothing or one of" -- "$xm" help run check
 # a usage error points at the command's own help
 refuse "xmrisk: run: unknown option '--bogus' (see xmrisk run --help)" -- "$xm" run "$def" --bogus
