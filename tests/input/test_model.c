@@ -395,7 +395,7 @@ static void test_unknown_nested_keys(void **state)
                  "price, vol, drift, jump_beta)");
     EXPECT_ERROR(HEAD "market:\n  process: gbm\n  correlations: []\n",
                  "m.yaml:5:3: market.correlations: unknown key (expected one of: process, dof, "
-                 "jumps, assets, correlation, correlation_repair, impact)");
+                 "jumps, assets, correlation, correlation_repair, impact, history)");
     EXPECT_ERROR(HEAD "market:\n  process: gbm\n  jumps: {rate_per_year: 4, mean: 0, sd: 1}\n",
                  "m.yaml:5:38: market.jumps.sd: unknown key (expected one of: rate_per_year, "
                  "mean, stdev)");
