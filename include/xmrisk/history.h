@@ -89,6 +89,9 @@ char *xm_history_describe(const xm_history *h, char *buf, size_t size);
  * in *first (where it would be when 0). */
 size_t xm_history_day(const xm_history *h, int64_t t, size_t *first);
 
+/* The first index k of the increasing times v[0..n) with v[k] >= t (n when none). */
+size_t xm_history_lower_bound(const int64_t *v, size_t n, int64_t t);
+
 /* Times present in every one of n histories (all of one interval), for residual vectors. */
 typedef struct {
     size_t n;        /* common times */

@@ -612,8 +612,7 @@ char *xm_history_describe(const xm_history *h, char *buf, size_t size)
     return buf;
 }
 
-/* First row with time >= t. */
-static size_t lower_bound(const int64_t *v, size_t n, int64_t t)
+size_t xm_history_lower_bound(const int64_t *v, size_t n, int64_t t)
 {
     size_t lo = 0, hi = n;
     while (lo < hi) {
@@ -629,8 +628,8 @@ static size_t lower_bound(const int64_t *v, size_t n, int64_t t)
 size_t xm_history_day(const xm_history *h, int64_t t, size_t *first)
 {
     int64_t d0 = floor_div(t, XM_HISTORY_DAY) * XM_HISTORY_DAY;
-    *first = lower_bound(h->t, h->n, d0);
-    return lower_bound(h->t, h->n, d0 + XM_HISTORY_DAY) - *first;
+    *first = xm_history_lower_bound(h->t, h->n, d0);
+    return xm_history_lower_bound(h->t, h->n, d0 + XM_HISTORY_DAY) - *first;
 }
 
 void xm_history_aligned_clear(xm_history_aligned *a)
@@ -656,7 +655,7 @@ static int next_common(const xm_history *const *h, size_t n, size_t *pos)
         }
         int all = 1;
         for (size_t a = 0; a < n; a++) {
-            pos[a] += lower_bound(h[a]->t + pos[a], h[a]->n - pos[a], top);
+            pos[a] += xm_history_lower_bound(h[a]->t + pos[a], h[a]->n - pos[a], top);
             all = all && pos[a] < h[a]->n && h[a]->t[pos[a]] == top;
         }
         if (all)

@@ -131,27 +131,14 @@ xm_status xm_backtest_check(const xm_model *m, const xm_backtest_opts *o, xm_err
 
 /* ---- the window: volatility and correlation ---- */
 
-/* First k with t[k] >= x (n when none). */
-static size_t lower_bound(const int64_t *t, size_t n, int64_t x)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (t[mid] < x)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
 /* The window's log returns into b->ret (row r: the n assets); their number. */
 static size_t window_returns(bt_state *b, int64_t d)
 {
     const xm_history_aligned *al = &b->al;
     size_t n = b->day.n, m = 0;
-    size_t k0 = lower_bound(al->t, al->n, d - (int64_t)b->m->history_window_days * DAY);
-    size_t k1 = lower_bound(al->t, al->n, d - b->interval + 1);  /* candles ending by d */
+    int64_t start = d - (int64_t)b->m->history_window_days * DAY;
+    size_t k0 = xm_history_lower_bound(al->t, al->n, start);
+    size_t k1 = xm_history_lower_bound(al->t, al->n, d - b->interval + 1);  /* ending by d */
     for (size_t k = k0 + 1; k < k1; k++) {
         if (al->t[k] - al->t[k - 1] != b->interval)
             continue;
