@@ -494,15 +494,11 @@ static void work_free(asset_sampler *s, double *last_cap, position_buf *pos)
 static xm_status generate(draw_ctx *d, uint64_t seed, position_buf *pos, xm_accounts *book,
                           xm_error *err)
 {
-    size_t a0 = book->n_accounts, j0 = book->n_positions, ids0 = book->ids_len;
+    size_t a0 = book->n_accounts, folded0 = book->n_folded;
     xm_pcg64_seed_path(xm_gsl_pcg64_state(d->r), seed, XM_POPULATION_STREAM);
     xm_status st = fill_book(d, pos, book, err);
-    if (st != XM_OK) {
-        book->n_accounts = a0;
-        book->n_positions = j0;
-        book->ids_len = ids0;
-        book->first[a0] = (uint32_t)j0;
-    }
+    if (st != XM_OK)
+        xm_accounts_truncate(book, a0, folded0);
     return st;
 }
 
